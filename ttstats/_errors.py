@@ -1,0 +1,66 @@
+"""The exception and warning tree of ttstats.
+
+``TTStatsError`` is the root of everything ttstats raises on purpose::
+
+    TTStatsError
+    ├── ReportParseError   the bytes are not a readable Performance Report
+    └── TTApiError         the API answered with a ``<message>`` (e.g. 401)
+
+``TTStatsWarning`` is the root of the warnings, so that users can filter them with
+``warnings.filterwarnings("ignore", category=ttstats.TTStatsWarning)``.
+"""
+
+from __future__ import annotations
+
+
+class TTStatsError(Exception):
+    """Base class of every error ttstats raises on purpose."""
+
+
+class ReportParseError(TTStatsError, ValueError):
+    """The input is not a readable Performance Report.
+
+    Attributes
+    ----------
+    line, column : int or None
+        1-based position in the input where reading stopped (column counts bytes).
+    reason : str
+        The message without the position.
+    """
+
+    def __init__(self, reason: str, line: int | None = None, column: int | None = None) -> None:
+        self.reason = reason
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(f"{where}{reason}")
+
+
+class TTApiError(TTStatsError):
+    """The API answered with a ``<message>`` instead of a report.
+
+    Attributes
+    ----------
+    code : int or None
+        The error code (for example 401) when the response carries one.
+    message : str
+        The API's description of the error.
+    """
+
+    def __init__(self, message: str, code: int | None = None) -> None:
+        self.code = code
+        self.message = message
+        prefix = f"API error {code}" if code is not None else "API error"
+        super().__init__(f"{prefix}: {message}")
+
+
+class TTStatsWarning(UserWarning):
+    """Base class of every warning ttstats emits."""
+
+
+class ReportRepairWarning(TTStatsWarning):
+    """The input was malformed or held content that was repaired, skipped or unknown."""
+
+
+class AggregationWarning(TTStatsWarning):
+    """An aggregation whose result needs care (e.g. summing visitor samples)."""

@@ -1,0 +1,5 @@
+"""Reading Performance Report XML into labelled arrays (the ``parse`` layer)."""
+
+from ._report import MEASURES, Cells, ParseWarning, Report, ReportInfo, SampleAxis
+
+__all__ = ["MEASURES", "Cells", "ParseWarning", "Report", "ReportInfo", "SampleAxis"]
