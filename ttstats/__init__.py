@@ -8,17 +8,20 @@ from ._errors import (
     TTStatsError,
     TTStatsWarning,
 )
-from .parse import Report
+from .parse import ParseWarning, Report, ReportInfo, read_report
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AggregationWarning",
+    "ParseWarning",
     "Report",
+    "ReportInfo",
     "ReportParseError",
     "ReportRepairWarning",
     "TTApiError",
     "TTStatsError",
     "TTStatsWarning",
     "__version__",
+    "read_report",
 ]

@@ -1,0 +1,308 @@
+"""From records to a :class:`Report`: labels, sample grids, one scatter and the zero fill."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import numpy as np
+
+from .._errors import ReportParseError
+from ._extract import E_SUMSQ, FINAL_STEP, Records
+from ._report import Cells, ParseWarning, Report, ReportInfo, SampleAxis
+from ._scan import I64
+
+RESOLUTIONS = ("hour", "day", "week", "month")
+_STEP_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
+NFIELDS = E_SUMSQ + 1
+
+
+def _cat(parts: list[I64], dtype: type = np.int64) -> I64:
+    return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    return packed >> 32, packed & 0xFFFFFFFF
+
+
+def _time(text: str | None) -> np.datetime64 | None:
+    if text is None:
+        return None
+    try:
+        return np.datetime64(text.strip(), "m")
+    except ValueError:
+        return None
+
+
+def _int(text: object) -> int | None:
+    if text is None:
+        return None
+    s = str(text).strip()
+    return int(s) if s.lstrip("-").isdigit() else None
+
+
+def assemble(
+    rec: Records,
+    found: list[ParseWarning],
+    *,
+    version: int | None,
+    campaign_recipe: str,
+    strict: bool,
+) -> Report:
+    """Build the Report arrays from everything read."""
+    warn = _Warn(found)
+    # -- reports ------------------------------------------------------------------------------
+    rep_valid = np.asarray([bool(r["valid"]) for r in rec.reports], dtype=bool)
+    rep_index = np.cumsum(rep_valid) - 1
+    rep_index = np.where(rep_valid, rep_index, -1)
+    infos: list[ReportInfo] = []
+    for r in [r for r in rec.reports if r["valid"]]:
+        infos.append(_report_info(r, warn))
+    if not infos:
+        if rec.first_element is None:
+            raise ReportParseError("no XML elements found: empty or not a Performance Report", 1, 1)
+        raise ReportParseError("no <report> element found: not a Performance Report", 1, 1)
+    R = len(infos)
+    # -- samples ------------------------------------------------------------------------------
+    s_rep = _cat(rec.sample_report)
+    s_rep = np.where(s_rep >= 0, rep_index[np.maximum(s_rep, 0)] if len(rep_index) else -1, -1)
+    s_valid = (_cat(rec.sample_valid) == 1) & (s_rep >= 0)
+    s_pos = _cat(rec.sample_pos)
+    starts = [x for part in rec.sample_start for x in part]
+    durations = [x for part in rec.sample_duration for x in part]
+    parsed = {s: _time(s) for s in set(starts)}
+    s_min = np.full(len(starts), np.iinfo(np.int64).min, dtype=np.int64)
+    for i in np.flatnonzero(s_valid).tolist():
+        t = parsed[starts[i]]
+        if t is None:
+            line, col = _unpack(int(s_pos[i]))
+            warn.add(line, col, "bad-sample", f"<sample> with unreadable start {starts[i]!r}; its values are not read")
+            s_valid[i] = False
+        else:
+            s_min[i] = t.astype(np.int64)
+    res = [_resolution(infos[r], r, s_rep, s_valid, durations, warn) for r in range(R)]
+    # grid per report, then the union
+    keys: list[tuple[int, str]] = []
+    grid_of: list[list[tuple[int, str]]] = []
+    for r in range(R):
+        mine = np.flatnonzero(s_valid & (s_rep == r))
+        got = np.unique(s_min[mine])
+        grid = _grid(got, res[r]) if len(got) else np.zeros(0, np.int64)
+        off = np.setdiff1d(got, grid)
+        if len(off):
+            first = mine[np.isin(s_min[mine], off)][0]
+            line, col = _unpack(int(s_pos[first]))
+            warn.add(line, col, "off-grid", f"{len(off)} sample(s) of report {r} do not start on its {res[r]} grid; kept as extra samples")
+        cells = [(int(m), res[r]) for m in np.union1d(grid, got)]
+        grid_of.append(cells)
+        keys.extend(cells)
+    # actual samples keep their own duration label when it differs
+    axis = sorted(set(keys), key=lambda k: (k[0], RESOLUTIONS.index(k[1]) if k[1] in RESOLUTIONS else 9, k[1]))
+    axis_index = {k: i for i, k in enumerate(axis)}
+    S = len(axis)
+    in_grid = np.zeros((R, S), dtype=bool)
+    for r in range(R):
+        in_grid[r, [axis_index[k] for k in grid_of[r]]] = True
+    s_axis = np.full(len(starts), -1, dtype=np.int64)
+    for i in np.flatnonzero(s_valid).tolist():
+        s_axis[i] = axis_index[(int(s_min[i]), res[int(s_rep[i])])]
+    present = np.zeros((R, S), dtype=bool)
+    present[s_rep[s_valid], s_axis[s_valid]] = True
+    _warn_duplicate_samples(s_rep, s_axis, s_valid, s_pos, warn)
+    # -- recipes and steps --------------------------------------------------------------------
+    k_sample = _cat(rec.recipe_sample)
+    k_name = _cat(rec.recipe_name)
+    k_ok = (_cat(rec.recipe_valid) == 1) & (k_sample >= 0)
+    k_ok &= np.where(k_sample >= 0, s_valid[np.maximum(k_sample, 0)] if len(s_valid) else False, False)
+    camp_id = rec.names.get(campaign_recipe.encode(rec.encoding))
+    recipe_ids = list(dict.fromkeys(k_name[k_ok & (k_name != (camp_id if camp_id is not None else -9))].tolist()))
+    K = len(recipe_ids)
+    recipe_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
+    recipe_pos[recipe_ids] = np.arange(K)
+    if camp_id is not None:
+        recipe_pos[camp_id] = K
+    t_recipe = _cat(rec.step_recipe)
+    t_name = _cat(rec.step_name)
+    t_ok = (_cat(rec.step_valid) == 1) & (t_recipe >= 0)
+    t_ok &= np.where(t_recipe >= 0, k_ok[np.maximum(t_recipe, 0)] if len(k_ok) else False, False)
+    step_ids = list(dict.fromkeys(t_name[t_ok].tolist()))
+    # -- values -------------------------------------------------------------------------------
+    v_recipe = _cat(rec.v_recipe)
+    v_step = _cat(rec.v_step)
+    v_sname = _cat(rec.v_step_name)
+    v_field = _cat(rec.v_field)
+    v_value = _cat(rec.v_value, np.float64)
+    v_pos = _cat(rec.v_pos)
+    ok = v_recipe >= 0
+    ok &= np.where(ok, k_ok[np.maximum(v_recipe, 0)] if len(k_ok) else False, False)
+    # the step's name: from the step element, the engagement's stepName or the final step
+    name = np.where(v_sname >= 0, v_sname, -1)
+    from_step = v_step >= 0
+    name[from_step] = np.where(t_ok[v_step[from_step]], t_name[v_step[from_step]], -1)
+    final = v_sname == FINAL_STEP
+    if final.any():
+        last_step = np.full(len(k_name), -1, dtype=np.int64)
+        okt = np.flatnonzero(t_ok)
+        last_step[t_recipe[okt]] = okt  # later ordinals overwrite: the last step listed
+        ls = last_step[v_recipe[final]]
+        name[final] = np.where(ls >= 0, t_name[np.maximum(ls, 0)], -1)
+        for j in np.flatnonzero(final & ok & (name < 0))[:100].tolist():
+            warn.add(*_unpack(int(v_pos[j])), "no-step", "recipe-level <amount> in a recipe without steps; its revenue is not read")
+    ok &= name >= 0
+    extra = [n for n in dict.fromkeys(name[ok].tolist()) if n not in set(step_ids)]
+    step_ids += extra
+    T = len(step_ids)
+    step_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
+    step_pos[step_ids] = np.arange(T)
+    k_of = recipe_pos[k_name[np.maximum(v_recipe, 0)]] if len(k_name) else np.zeros(0, np.int64)
+    s_of = s_axis[k_sample[np.maximum(v_recipe, 0)]] if len(k_sample) else np.zeros(0, np.int64)
+    r_of = s_rep[k_sample[np.maximum(v_recipe, 0)]] if len(k_sample) else np.zeros(0, np.int64)
+    t_of = step_pos[np.maximum(name, 0)]
+    sel = np.flatnonzero(ok & (k_of >= 0))
+    shape = (R, S, K + 1, T, NFIELDS)
+    flat = np.ravel_multi_index((r_of[sel], s_of[sel], k_of[sel], t_of[sel], v_field[sel]), shape)
+    order = np.argsort(flat, kind="stable")
+    fs = flat[order]
+    dup = np.flatnonzero(fs[1:] == fs[:-1]) + 1
+    if len(dup):
+        for j in dup[:100].tolist():
+            v = sel[order[j]]
+            warn.add(*_unpack(int(v_pos[v])), "duplicate", f"a second value {v_value[v]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped")
+        if len(dup) > 100:
+            v = sel[order[dup[100]]]
+            warn.add(*_unpack(int(v_pos[v])), "duplicate", f"{len(dup) - 100} more duplicated values dropped")
+    keep = np.ones(len(fs), dtype=bool)
+    keep[dup] = False
+    arr = np.full(shape, np.nan)
+    arr.reshape(-1)[fs[keep]] = v_value[sel[order[keep]]]
+    _zero_fill(arr, in_grid, present, warn, [rec.name_text[i] for i in recipe_ids])
+    # -- version ------------------------------------------------------------------------------
+    doc_version = 2 if rec.has_step_amount else 1
+    if version is not None and version != doc_version and (rec.has_step_amount or rec.has_step_text):
+        warn.add(1, 1, "version", f"read as version {version} as asked, but the document has the shape of version {doc_version}; each element was read by where it stands")
+    recipes = tuple(rec.name_text[i] for i in recipe_ids)
+    steps = tuple(rec.name_text[i] for i in step_ids)
+    cells = Cells(*(arr[:, :, :K, :, f] for f in range(NFIELDS)))
+    camp = Cells(*(arr[:, :, K, :, f] for f in range(NFIELDS)))
+    sample_start = np.asarray([k[0] for k in axis], dtype="datetime64[m]")
+    return Report(
+        reports=tuple(infos),
+        samples=SampleAxis(sample_start, tuple(k[1] for k in axis)),
+        recipes=recipes,
+        steps=steps,
+        cells=cells.map(lambda x: x),
+        campaign=camp.map(lambda x: x),
+        present=present,
+        in_grid=in_grid,
+        version=version if version is not None else doc_version,
+        warnings=warn.result(),
+        campaign_recipe=campaign_recipe,
+    )
+
+
+class _Warn:
+    def __init__(self, found: list[ParseWarning]) -> None:
+        self.found = found
+
+    def add(self, line: int, col: int, kind: str, message: str) -> None:
+        self.found.append(ParseWarning(line, col, kind, message))
+
+    def result(self) -> tuple[ParseWarning, ...]:
+        out: list[ParseWarning] = []
+        per_kind: Counter[str] = Counter()
+        dropped: Counter[str] = Counter()
+        first_dropped: dict[str, ParseWarning] = {}
+        for w in sorted(self.found, key=lambda w: (w.line, w.column)):
+            per_kind[w.kind] += 1
+            if per_kind[w.kind] <= 200:
+                out.append(w)
+            else:
+                dropped[w.kind] += 1
+                first_dropped.setdefault(w.kind, w)
+        for kind, n in dropped.items():
+            w = first_dropped[kind]
+            out.append(ParseWarning(w.line, w.column, kind, f"{n} more warnings of kind {kind!r} from here on"))
+        return tuple(out)
+
+
+def _report_info(r: dict[str, object], warn: _Warn) -> ReportInfo:
+    line, col = _unpack(int(r["pos"]))  # type: ignore[call-overload]
+    seg, segs = r.get("segment"), r.get("segments")
+    if seg is not None and segs is not None and seg != segs:
+        warn.add(line, col, "attribute", f"report has segment={seg!r} and segments={segs!r}; segment is used")
+    segment = seg if seg is not None else segs
+    cid = _int(r.get("campaignId"))
+    if r.get("campaignId") is not None and cid is None:
+        warn.add(line, col, "attribute", f"campaignId {r.get('campaignId')!r} is not an integer; read as None")
+    sid = _int(r.get("segmentId"))
+    if r.get("segmentId") is not None and sid is None:
+        warn.add(line, col, "attribute", f"segmentId {r.get('segmentId')!r} is not an integer; read as None")
+    times = []
+    for key in ("start", "end"):
+        raw = r.get(key)
+        t = _time(str(raw)) if raw is not None else None
+        if raw is not None and t is None:
+            warn.add(line, col, "attribute", f"report {key} {raw!r} is not a date; read as NaT")
+        times.append(t if t is not None else np.datetime64("NaT", "m"))
+    return ReportInfo(
+        campaign_id=cid,
+        type=None if r.get("type") is None else str(r.get("type")),
+        segment=None if segment is None else str(segment),
+        segment_id=sid,
+        start=times[0],
+        end=times[1],
+        resolution=None if r.get("resolution") is None else str(r.get("resolution")),
+    )
+
+
+def _resolution(info: ReportInfo, r: int, s_rep: I64, s_valid: np.ndarray, durations: list[str | None], warn: _Warn) -> str:
+    mine = [durations[i] for i in np.flatnonzero(s_valid & (s_rep == r)).tolist()]
+    seen = Counter(d for d in mine if d is not None)
+    if info.resolution in RESOLUTIONS:
+        other = [d for d in seen if d != info.resolution]
+        if other:
+            warn.add(1, 1, "duration", f"report {r} has resolution {info.resolution!r} but samples of duration {other}; the report's resolution is used")
+        return info.resolution  # type: ignore[return-value]
+    common = [d for d, _ in seen.most_common() if d in RESOLUTIONS]
+    chosen = common[0] if common else "day"
+    if info.resolution is not None or mine:
+        warn.add(1, 1, "resolution", f"report {r} has resolution {info.resolution!r}; samples read on a {chosen!r} grid")
+    return chosen
+
+
+def _grid(got: I64, res: str) -> I64:
+    """Regular grid (minutes since the epoch) at ``res`` from the first to the last start."""
+    lo, hi = int(got[0]), int(got[-1])
+    if res == "month":
+        m0 = np.datetime64(lo, "m").astype("datetime64[M]")
+        m1 = np.datetime64(hi, "m").astype("datetime64[M]")
+        offset = lo - int(m0.astype("datetime64[m]").astype(np.int64))
+        months = np.arange(m0, m1 + 1).astype("datetime64[m]").astype(np.int64)
+        return months + offset
+    return np.arange(lo, hi + 1, _STEP_MINUTES[res], dtype=np.int64)
+
+
+def _warn_duplicate_samples(s_rep: I64, s_axis: I64, s_valid: np.ndarray, s_pos: I64, warn: _Warn) -> None:
+    v = np.flatnonzero(s_valid)
+    key = s_rep[v] * (int(s_axis.max(initial=0)) + 1) + s_axis[v]
+    _, first, counts = np.unique(key, return_index=True, return_counts=True)
+    for j in np.flatnonzero(counts > 1)[:100].tolist():
+        same = v[key == key[first[j]]]
+        line, col = _unpack(int(s_pos[same[1]]))
+        warn.add(line, col, "duplicate-sample", f"the same sample appears {counts[j]} times in report {int(s_rep[same[0]])}; values are merged and any value given twice keeps the first")
+
+
+def _zero_fill(arr: np.ndarray, in_grid: np.ndarray, present: np.ndarray, warn: _Warn, recipes: list[str]) -> None:
+    """Inside a report's grid, a measure the report carries is 0 where not given."""
+    R, S, K1, T, F = arr.shape
+    given = ~np.isnan(arr)
+    carried = given.any(axis=1)  # (R, K1, T, F)
+    # recipes missing from samples the document did contain
+    rec_given = given.any(axis=(3, 4))  # (R, S, K1)
+    rec_carried = rec_given.any(axis=1)  # (R, K1)
+    missing = present[:, :, None] & ~rec_given & rec_carried[:, None, :]
+    for r, k in zip(*np.nonzero(missing.any(axis=1)), strict=True):
+        n = int(missing[r, :, k].sum())
+        name = recipes[k] if k < len(recipes) else "the summary recipe"
+        warn.add(1, 1, "missing-recipe", f"{name!r} is absent from {n} sample(s) of report {int(r)} that the document contains; read as zero, like an omitted sample")
+    fill = in_grid[:, :, None, None, None] & carried[:, None] & ~given
+    arr[fill] = 0.0

@@ -1,0 +1,391 @@
+"""From nested events to flat records: reports, samples, recipes, steps and numbers.
+
+Each chunk adds rows to a handful of growing tables (numpy arrays per chunk, joined at the
+end). Every number is keyed by the recipe element it belongs to and either the step element
+or a step name (engagement metrics name their step), so that assembling the arrays is one
+scatter at the end.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._scan import F64, I64, U8, is_ws, parse_numbers, span_codes
+from ._structure import Events
+from ._tokenize import (
+    A_CAMPAIGN,
+    A_CODE,
+    A_COUNT,
+    A_DURATION,
+    A_END,
+    A_NAME,
+    A_RESOLUTION,
+    A_SEGMENT,
+    A_SEGMENT_ID,
+    A_SEGMENTS,
+    A_START,
+    A_STEP_NAME,
+    A_SUMSQ,
+    A_TOTAL,
+    A_TYPE,
+    AMOUNT,
+    ATTRIBUTES,
+    CLOSE,
+    CODE,
+    ELEMENTS,
+    ENGAGEMENT,
+    MESSAGE,
+    METRICS,
+    OPEN,
+    PI,
+    RECIPE,
+    REPORT,
+    REPORTS,
+    REVENUE,
+    SAMPLE,
+    STEP,
+    UNKNOWN,
+    ChunkTokens,
+    Issue,
+)
+
+# fields of a value record
+COUNT, REV, E_COUNT, E_TOTAL, E_SUMSQ = range(5)
+#: step key of a version-1 recipe-level ``<amount>``: the recipe's final step
+FINAL_STEP = -2
+
+ALLOWED_ATTRS: dict[int, tuple[int, ...]] = {
+    REPORTS: (),
+    REPORT: (A_CAMPAIGN, A_START, A_END, A_RESOLUTION, A_TYPE, A_SEGMENT, A_SEGMENTS, A_SEGMENT_ID),
+    SAMPLE: (A_START, A_DURATION),
+    RECIPE: (A_NAME,),
+    STEP: (A_NAME,),
+    AMOUNT: (),
+    REVENUE: (),
+    ENGAGEMENT: (A_STEP_NAME, A_COUNT, A_TOTAL, A_SUMSQ),
+    METRICS: (),
+    MESSAGE: (A_CODE,),
+    CODE: (),
+}
+TEXT_ELEMENTS = (AMOUNT, REVENUE, STEP, CODE, MESSAGE)
+
+_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
+_ANY_REF = re.compile(r"&[^;\s]*;?")
+
+
+def decode_text(raw: bytes, encoding: str) -> tuple[str, str | None]:
+    """Decode bytes and XML character references; also say what was wrong, if anything."""
+    problem = None
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError:
+        text = raw.decode(encoding, "replace")
+        problem = f"bytes that are not {encoding}; replaced by U+FFFD"
+    if "&" in text:
+        bad = [m.group(0) for m in _ANY_REF.finditer(text) if not _ENTITY.fullmatch(m.group(0))]
+        if bad:
+            problem = f"undefined entity reference {bad[0]!r} kept as text (entities are not expanded)"
+            text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
+        else:
+            text = html.unescape(text)
+    return text, problem
+
+
+@dataclass
+class Records:
+    """Everything read so far, as growing lists of per-chunk arrays."""
+
+    encoding: str = "utf-8"
+    names: dict[bytes, int] = field(default_factory=dict)
+    name_text: list[str] = field(default_factory=list)
+    reports: list[dict[str, object]] = field(default_factory=list)
+    # samples: ordinal order
+    sample_report: list[I64] = field(default_factory=list)
+    sample_start: list[list[str | None]] = field(default_factory=list)
+    sample_duration: list[list[str | None]] = field(default_factory=list)
+    sample_pos: list[I64] = field(default_factory=list)
+    sample_valid: list[I64] = field(default_factory=list)
+    recipe_sample: list[I64] = field(default_factory=list)
+    recipe_name: list[I64] = field(default_factory=list)
+    recipe_valid: list[I64] = field(default_factory=list)
+    recipe_pos: list[I64] = field(default_factory=list)
+    step_recipe: list[I64] = field(default_factory=list)
+    step_name: list[I64] = field(default_factory=list)
+    step_valid: list[I64] = field(default_factory=list)
+    step_pos: list[I64] = field(default_factory=list)
+    # values
+    v_recipe: list[I64] = field(default_factory=list)
+    v_step: list[I64] = field(default_factory=list)  # step ordinal, or -1
+    v_step_name: list[I64] = field(default_factory=list)  # name id, -1, or FINAL_STEP
+    v_field: list[I64] = field(default_factory=list)
+    v_value: list[F64] = field(default_factory=list)
+    v_pos: list[I64] = field(default_factory=list)  # packed line << 32 | column
+    message: list[str] = field(default_factory=list)
+    message_code: list[str] = field(default_factory=list)
+    first_element: int | None = None
+    has_step_amount: bool = False
+    has_step_text: bool = False
+
+    def name_ids(self, raw: list[bytes], issue: list[tuple[int, str]]) -> I64:
+        """Global ids of names (decoded once each); problems go to ``issue`` by index."""
+        out = np.empty(len(raw), dtype=np.int64)
+        for i, r in enumerate(raw):
+            got = self.names.get(r)
+            if got is None:
+                text, problem = decode_text(r, self.encoding)
+                if problem:
+                    issue.append((i, problem))
+                got = len(self.name_text)
+                self.names[r] = got
+                self.name_text.append(text)
+            out[i] = got
+        return out
+
+
+def _attr_spans(t: ChunkTokens, tokens: I64, attr: int) -> tuple[I64, I64, I64]:
+    """For each token in ``tokens``: has it the attribute, and its value span."""
+    sel = np.flatnonzero(t.attr_code == attr)
+    where = np.full(len(t), -1, dtype=np.int64)
+    # the first occurrence wins (duplicates are reported by the caller)
+    where[t.attr_token[sel][::-1]] = sel[::-1]
+    w = where[tokens]
+    has = w >= 0
+    ws = np.where(has, w, 0)
+    vs = t.value_start[ws] if len(t.value_start) else np.zeros(len(tokens), np.int64)
+    ve = t.value_end[ws] if len(t.value_end) else np.zeros(len(tokens), np.int64)
+    return has.astype(np.int64), np.where(has, vs, 0), np.where(has, ve, 0)
+
+
+def extract(
+    buf: bytes, a: U8, t: ChunkTokens, ev: Events, rec: Records, loc: Callable[[I64], I64]
+) -> None:
+    """Read one chunk's elements, attributes, text and numbers into ``rec``."""
+    issues = t.issues
+    elem = ev.kind != CLOSE
+    if rec.first_element is None and elem.any():
+        rec.first_element = int(ev.code[np.argmax(elem)])
+    ev_of_tok = np.full(len(t), -1, dtype=np.int64)
+    real = elem & (ev.token >= 0)
+    ev_of_tok[ev.token[real]] = np.flatnonzero(real)
+    _check_attributes(buf, t, ev, ev_of_tok, issues)
+    _check_unknown(buf, t, issues)
+    text_used = _check_text(buf, a, t, ev, ev_of_tok, issues)
+
+    def events_of(code: int) -> I64:
+        return np.flatnonzero(elem & (ev.code == code) & (ev.valid == 1))
+
+    # -- reports (few: read one by one) ----------------------------------------------------
+    for e in np.flatnonzero(elem & (ev.code == REPORT)).tolist():
+        tok = int(ev.token[e])
+        attrs: dict[str, object] = {"pos": int(loc(ev.pos[e : e + 1])[0]), "valid": bool(ev.valid[e])}
+        for k in np.flatnonzero(t.attr_token == tok).tolist():
+            code = int(t.attr_code[k])
+            if code < 0:
+                continue
+            raw = buf[t.value_start[k] : t.value_end[k]]
+            key = ATTRIBUTES[code].decode()
+            if key in attrs:
+                continue
+            text, problem = decode_text(raw, rec.encoding)
+            if problem:
+                issues.append(Issue(int(t.value_start[k]), "encoding", f"attribute {key}: {problem}"))
+            attrs[key] = text
+        rec.reports.append(attrs)
+    # -- samples ------------------------------------------------------------------------------
+    se = np.flatnonzero(elem & (ev.code == SAMPLE))  # all of them: index = ordinal
+    rec.sample_report.append(ev.ords[se, 0])
+    rec.sample_pos.append(loc(ev.pos[se]))
+    rec.sample_valid.append(ev.valid[se])
+    for attr, out in ((A_START, rec.sample_start), (A_DURATION, rec.sample_duration)):
+        has, vs, ve = _attr_spans(t, ev.token[se], attr)
+        codes, uniq = span_codes(a, vs, ve)
+        strs = [u.decode("ascii", "replace") for u in uniq]
+        out.append([strs[c] if h else None for c, h in zip(codes.tolist(), has.tolist(), strict=True)])
+    # -- recipes and steps ------------------------------------------------------------------
+    for code, owner_col, own_tab in (
+        (RECIPE, 1, (rec.recipe_sample, rec.recipe_name, rec.recipe_valid, rec.recipe_pos)),
+        (STEP, 2, (rec.step_recipe, rec.step_name, rec.step_valid, rec.step_pos)),
+    ):
+        ee = np.flatnonzero(elem & (ev.code == code))  # invalid ones keep their ordinal slot
+        has, vs, ve = _attr_spans(t, ev.token[ee], A_NAME)
+        ids = _names_of(buf, a, rec, vs, ve, issues)
+        ids = np.where(has == 1, ids, -1)
+        missing = np.flatnonzero((has == 0) & (ev.valid[ee] == 1))
+        for j in missing[:100].tolist():
+            issues.append(Issue(int(ev.pos[ee[j]]), "no-name", f"<{ELEMENTS[code].decode()}> without a name attribute; its values are not read"))
+        own_tab[0].append(ev.ords[ee, owner_col])
+        own_tab[1].append(ids)
+        own_tab[2].append(np.where(has == 1, ev.valid[ee], 0))
+        own_tab[3].append(loc(ev.pos[ee]))
+    # -- numbers in text ------------------------------------------------------------------------
+    tok_all = ev.token
+    for code in (AMOUNT, REVENUE, STEP):
+        ee = events_of(code)
+        ee = ee[(ev.kind[ee] == OPEN) & (tok_all[ee] >= 0)]
+        tk = tok_all[ee]
+        with_text = text_used[tk]
+        ee, tk = ee[with_text], tk[with_text]
+        if not len(ee):
+            continue
+        vals, ok = parse_numbers(a, t.end[tk] + 1, t.text_end[tk])
+        for j in np.flatnonzero(~ok)[:1000].tolist():
+            raw = buf[t.end[tk[j]] + 1 : t.text_end[tk[j]]].strip()[:40]
+            issues.append(Issue(int(t.end[tk[j]]) + 1, "bad-number", f"unreadable number {raw.decode('utf-8', 'replace')!r} in <{ELEMENTS[code].decode()}>; read as NaN"))
+        pc = ev.parent_code[ee]
+        if code == STEP:
+            rec.has_step_text = True
+            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), COUNT, vals, loc(t.end[tk] + 1))
+        elif code == REVENUE:
+            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), REV, vals, loc(t.end[tk] + 1))
+        else:
+            in_step = pc == STEP
+            if in_step.any():
+                rec.has_step_amount = True
+            s = np.flatnonzero(in_step)
+            _add_values(rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], np.full(len(s), -1), COUNT, vals[s], loc(t.end[tk[s]] + 1))
+            r = np.flatnonzero(~in_step)
+            _add_values(rec, ev.ords[ee[r], 2], np.full(len(r), -1), np.full(len(r), FINAL_STEP), REV, vals[r], loc(t.end[tk[r]] + 1))
+    # -- engagement -----------------------------------------------------------------------------
+    ee = events_of(ENGAGEMENT)
+    ee = ee[ev.token[ee] >= 0]
+    if len(ee):
+        tk = ev.token[ee]
+        has_n, vs, ve = _attr_spans(t, tk, A_STEP_NAME)
+        names = np.where(has_n == 1, _names_of(buf, a, rec, vs, ve, issues), -1)
+        step_ord = ev.ords[ee, 3]
+        no_step = (has_n == 0) & (step_ord < 0)
+        for j in np.flatnonzero(no_step)[:100].tolist():
+            issues.append(Issue(int(ev.pos[ee[j]]), "no-step-name", "<engagement> outside a step without a stepName; its values are not read"))
+        if (ev.parent_code[ee] == RECIPE).any():
+            for j in np.flatnonzero(ev.parent_code[ee] == RECIPE)[:1000].tolist():
+                issues.append(Issue(int(ev.pos[ee[j]]), "no-wrapper", "<engagement> without an <engagementMetrics> wrapper; read as the recipe's engagement"))
+        keep = ~no_step
+        st = np.where(has_n == 1, -1, step_ord)
+        for attr, fld in ((A_COUNT, E_COUNT), (A_TOTAL, E_TOTAL), (A_SUMSQ, E_SUMSQ)):
+            has, vs, ve = _attr_spans(t, tk, attr)
+            vals, ok = parse_numbers(a, vs, ve)
+            for j in np.flatnonzero(keep & (has == 0))[:100].tolist():
+                issues.append(Issue(int(ev.pos[ee[j]]), "missing-attribute", f"<engagement> without {ATTRIBUTES[attr].decode()}; read as not reported"))
+            for j in np.flatnonzero(keep & (has == 1) & ~ok)[:100].tolist():
+                issues.append(Issue(int(vs[j]), "bad-number", f"unreadable {ATTRIBUTES[attr].decode()} {buf[vs[j]:ve[j]][:40].decode('utf-8', 'replace')!r}; read as NaN"))
+            m = keep & (has == 1)
+            _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m], loc(ev.pos[ee[m]]))
+    # -- message --------------------------------------------------------------------------------
+    for e in events_of(MESSAGE).tolist():
+        tok = int(ev.token[e])
+        rec.message.append(decode_text(buf[t.end[tok] + 1 : t.text_end[tok]].strip(), rec.encoding)[0])
+        has, vs, ve = _attr_spans(t, np.asarray([tok]), A_CODE)
+        if has[0]:
+            rec.message_code.append(buf[vs[0] : ve[0]].decode("ascii", "replace"))
+    for e in events_of(CODE).tolist():
+        tok = int(ev.token[e])
+        rec.message_code.append(buf[t.end[tok] + 1 : t.text_end[tok]].strip().decode("ascii", "replace"))
+
+
+def _names_of(buf: bytes, a: U8, rec: Records, vs: I64, ve: I64, issues: list[Issue]) -> I64:
+    codes, uniq = span_codes(a, vs, ve)
+    problems: list[tuple[int, str]] = []
+    ids = rec.name_ids(uniq, problems)
+    for i, problem in problems:
+        first = int(np.argmax(codes == i))
+        issues.append(Issue(int(vs[first]), "encoding", f"name {uniq[i][:40]!r}: {problem}"))
+    return ids[codes] if len(codes) else codes
+
+
+def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64, pos: I64) -> None:
+    n = len(vals)
+    if not n:
+        return
+    rec.v_recipe.append(np.asarray(recipe, np.int64))
+    rec.v_step.append(np.asarray(step, np.int64))
+    rec.v_step_name.append(np.asarray(step_name, np.int64))
+    rec.v_field.append(np.full(n, fld, np.int64))
+    rec.v_value.append(np.asarray(vals, np.float64))
+    rec.v_pos.append(np.asarray(pos, np.int64))
+
+
+def _check_attributes(buf: bytes, t: ChunkTokens, ev: Events, ev_of_tok: I64, issues: list[Issue]) -> None:
+    """Warn about attributes that are unknown, misplaced or given twice."""
+    if not len(t.attr_token):
+        return
+    tcode = t.code[t.attr_token]
+    allowed = np.zeros(len(t.attr_token), dtype=bool)
+    for code, attrs in ALLOWED_ATTRS.items():
+        m = tcode == code
+        if m.any() and attrs:
+            allowed[m] = np.isin(t.attr_code[m], attrs)
+    allowed |= tcode == UNKNOWN  # reported as an unknown element already
+    bad = np.flatnonzero(~allowed)
+    seen: set[tuple[int, bytes]] = set()
+    for k in bad.tolist():
+        name = buf[t.attr_name_start[k] : t.attr_name_end[k]]
+        key = (int(tcode[k]), name)
+        if key in seen:
+            continue
+        seen.add(key)
+        n = int(((tcode == key[0]) & ~allowed).sum())
+        el = ELEMENTS[key[0]].decode() if key[0] >= 0 else "?"
+        issues.append(Issue(int(t.attr_name_start[k]), "unknown-attribute", f"unknown attribute {name.decode('utf-8', 'replace')!r} on <{el}> ({n} in this part of the file) ignored: value {buf[t.value_start[k]:t.value_end[k]][:40].decode('utf-8', 'replace')!r}", repair=False))
+    # the same attribute twice on one tag
+    key = t.attr_token * 64 + np.where(t.attr_code >= 0, t.attr_code, 63)
+    order = np.argsort(key, kind="stable")
+    dup = np.flatnonzero(np.diff(key[order]) == 0)
+    for j in dup[:100].tolist():
+        k = int(order[j + 1])
+        if t.attr_code[k] < 0:
+            continue
+        issues.append(Issue(int(t.attr_name_start[k]), "duplicate-attribute", f"attribute {ATTRIBUTES[int(t.attr_code[k])].decode()!r} given twice; the first value is kept, {buf[t.value_start[k]:t.value_end[k]][:40].decode('utf-8', 'replace')!r} dropped"))
+
+
+def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
+    """One warning per unknown element name in the chunk, with how often it occurs."""
+    unknown = np.flatnonzero((t.code == UNKNOWN) & (t.kind != CLOSE))
+    seen: dict[bytes, list[int]] = {}
+    for i in unknown.tolist():
+        name = buf[t.name_start[i] : t.name_start[i] + t.name_len[i]]
+        seen.setdefault(name, [int(t.start[i]), 0])[1] += 1
+    for name, (pos, n) in seen.items():
+        issues.append(
+            Issue(
+                pos,
+                "unknown-element",
+                f"unknown element <{name.decode('utf-8', 'replace')}> ({n} in this part of the "
+                "file) ignored with its content",
+                repair=False,
+            )
+        )
+
+
+def _check_text(
+    buf: bytes, a: U8, t: ChunkTokens, ev: Events, ev_of_tok: I64, issues: list[Issue]
+) -> np.ndarray:
+    """Which tokens carry their element's text; warn about text where none belongs."""
+    n = len(t)
+    used = np.zeros(n, dtype=bool)
+    if not n:
+        return used
+    ts, te = t.end + 1, t.text_end
+    ws = is_ws(a)
+    nonws = np.cumsum(~ws, dtype=np.int64)
+    hi = np.where(te > 0, nonws[np.maximum(te - 1, 0)], 0)
+    lo = nonws[np.minimum(ts - 1, len(a) - 1)]
+    has_text = (te > ts) & (hi - lo > 0)
+    e = ev_of_tok
+    owner_ok = (t.kind == OPEN) & (e >= 0) & np.isin(t.code, TEXT_ELEMENTS)
+    owner_ok &= np.where(e >= 0, ev.valid[np.maximum(e, 0)] == 1, False)
+    used = has_text & owner_ok
+    stray = np.flatnonzero(has_text & ~owner_ok & (t.code != UNKNOWN))
+    # text inside an unknown element is covered by the unknown-element warning
+    for i in stray[:1000].tolist():
+        raw = buf[ts[i] : te[i]]
+        first = len(raw) - len(raw.lstrip())
+        shown = raw.strip()
+        issues.append(Issue(int(ts[i]) + first, "stray-text", f"stray text {shown[:40].decode('utf-8', 'replace')!r} ignored"))
+    if len(stray) > 1000:
+        issues.append(Issue(int(ts[stray[1000]]), "stray-text", f"{len(stray) - 1000} more stray text nodes ignored"))
+    return used

@@ -1,0 +1,333 @@
+"""``read_report``: the entry point of the parse layer.
+
+The input is read in chunks of a few MiB, each cut just before a tag, so that memory grows
+with the output arrays and not with the file. Each chunk is tokenized, nested and extracted
+with array operations (see the sibling modules); the records are assembled into a
+:class:`~ttstats.parse.Report` at the end.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import os
+import re
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+
+from .._errors import ReportParseError, ReportRepairWarning, TTApiError
+from ._assemble import assemble
+from ._extract import Records, extract
+from ._report import ParseWarning, Report
+from ._scan import I64, invalid_bytes
+from ._structure import Nesting, element_name, nest
+from ._tokenize import (
+    AMOUNT,
+    CODE,
+    MESSAGE,
+    REPORTS,
+    REVENUE,
+    STEP,
+    ChunkError,
+    Issue,
+    strip_comments,
+    tokenize,
+)
+
+Source = Union[str, bytes, bytearray, memoryview, os.PathLike[str], BinaryIO]
+
+#: bytes read at a time
+CHUNK_SIZE = 8 << 20
+#: the longest single tag or text node accepted
+MAX_TOKEN = 8 << 20
+#: warnings kept per kind; the rest are counted in one summary entry
+MAX_WARNINGS_PER_KIND = 200
+
+_DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+_ASCII_COMPATIBLE = {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}
+
+
+def read_report(
+    source: Source,
+    *,
+    version: int | None = None,
+    strict: bool = False,
+    campaign_recipe: str = "Campaign",
+    progress: Callable[[int, int | None], None] | None = None,
+) -> Report:
+    """Read a Performance Report (API versions 1 and 2) into labelled arrays.
+
+    Parameters
+    ----------
+    source : path, bytes, str or binary file
+        A path (``str`` or ``os.PathLike``), the XML as ``bytes``, the XML as a ``str`` (a
+        string that starts with ``<`` after white space), or a binary file object.
+    version : {1, 2}, optional
+        The API version the report was requested with. By default it is read from the
+        document (a step with an ``<amount>`` child means version 2). Either way each
+        element is read by where it stands: ``<amount>`` inside a step is its count, at
+        recipe level it is the version-1 revenue of the final step.
+    strict : bool, default False
+        Refuse the first malformation (with line and column) instead of repairing it.
+    campaign_recipe : str, default "Campaign"
+        Name of the summary recipe, kept apart in :attr:`Report.campaign`.
+    progress : callable, optional
+        Called as ``progress(bytes_read, total_bytes_or_None)`` after each chunk.
+
+    Returns
+    -------
+    Report
+
+    Raises
+    ------
+    TTApiError
+        The document is a ``<message>`` error response.
+    ReportParseError
+        The input is not a readable report: binary data, a DOCTYPE (entities are never
+        expanded and nothing external is loaded), a truncated document, or (``strict``)
+        any malformation.
+    FileNotFoundError
+        ``source`` names a file that does not exist.
+
+    Notes
+    -----
+    Repairs (tolerant mode) and content that is not part of the format (unknown elements or
+    attributes, stray text) are listed in :attr:`Report.warnings`, one entry each with line
+    and column, and summarised in one :class:`~ttstats.ReportRepairWarning` per kind.
+
+    Examples
+    --------
+    >>> import ttstats
+    >>> r = ttstats.read_report(
+    ...     '<reports><report campaignId="7" resolution="day" type="visit">'
+    ...     '<sample start="2009-08-01T00:00" duration="day"><recipe name="A">'
+    ...     '<step name="Entry"><amount>10.0</amount></step></recipe></sample>'
+    ...     "</report></reports>"
+    ... )
+    >>> r.recipes, r.steps, float(r.count[0, 0, 0, 0])
+    (('A',), ('Entry',), 10.0)
+    """
+    if version not in (None, 1, 2):
+        raise ValueError(f"version must be 1, 2 or None, not {version!r}")
+    blocks, total = _open(source)
+    rec = Records()
+    state = Nesting()
+    found: list[ParseWarning] = []
+    reader = _Reader(rec, state, found, strict)
+    for chunk, final in _chunks(blocks):
+        reader.feed(chunk, final)
+        if progress is not None:
+            progress(reader.offset, total)
+    reader.finish()
+    if rec.first_element == MESSAGE:
+        code = rec.message_code[0] if rec.message_code else None
+        raise TTApiError(
+            rec.message[0] if rec.message else "", int(code) if code and code.isdigit() else None
+        )
+    report = assemble(rec, found, version=version, campaign_recipe=campaign_recipe, strict=strict)
+    _emit(report.warnings)
+    return report
+
+
+class _Reader:
+    """Feeds chunks through tokenize → nest → extract, keeping positions global."""
+
+    def __init__(self, rec: Records, state: Nesting, found: list[ParseWarning], strict: bool):
+        self.rec, self.state, self.found, self.strict = rec, state, found, strict
+        self.offset = 0  # global offset of the current chunk
+        self.lines = 0  # newlines before the current chunk
+        self.last_nl = -1  # global offset of the last newline before the current chunk
+        self.first = True
+        self.tail = b""  # end of the previous chunk, to locate things at the very end
+
+    def feed(self, chunk: bytes, final: bool) -> None:
+        if self.first:
+            chunk = self._prologue(chunk)
+            self.first = False
+        try:
+            buf, _ = strip_comments(chunk, final=True)
+        except ChunkError as err:
+            buf, pos = chunk, err.pos
+            raise ReportParseError(err.reason, *self._locate_once(buf, pos)) from None
+        a = np.frombuffer(buf, np.uint8)
+        nl = np.flatnonzero(a == 10)
+
+        def loc(pos: I64) -> I64:
+            pos = np.asarray(pos, dtype=np.int64)
+            k = np.searchsorted(nl, pos)
+            line = self.lines + k + 1
+            prev = np.where(k > 0, nl[np.maximum(k - 1, 0)] if len(nl) else 0, self.last_nl - self.offset)
+            col = pos - prev
+            return (line.astype(np.int64) << 32) | np.minimum(col, 2**32 - 1).astype(np.int64)
+
+        try:
+            bad = invalid_bytes(a)
+            if len(bad):
+                raise ReportParseError(
+                    f"byte 0x{a[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)",
+                    *_unpack(int(loc(bad[:1])[0])),
+                )
+            tokens = tokenize(buf, a)
+            if self.offset == 0 and len(tokens):
+                lead = buf[: tokens.start[0]]
+                if lead.strip():
+                    tokens.issues.append(Issue(len(lead) - len(lead.lstrip()), "stray-text", f"text {lead.strip()[:40]!r} before the first tag ignored"))
+            events = nest(buf, tokens, self.state, self.offset)
+            extract(buf, a, tokens, events, self.rec, loc)
+        except ChunkError as err:
+            raise ReportParseError(err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))) from None
+        issues = sorted(tokens.issues, key=lambda x: x.pos)
+        if self.strict:
+            for issue in issues:
+                if issue.repair:
+                    line, col = _unpack(int(loc(np.asarray([issue.pos]))[0]))
+                    raise ReportParseError(f"{issue.message} (strict reading)", line, col)
+        if issues:
+            packed = loc(np.asarray([i.pos for i in issues], dtype=np.int64))
+            for issue, p in zip(issues, packed.tolist(), strict=True):
+                self.found.append(ParseWarning(*_unpack(p), issue.kind, issue.message))
+        self.end_loc = int(loc(np.asarray([len(a)]))[0])
+        self.lines += len(nl)
+        if len(nl):
+            self.last_nl = self.offset + int(nl[-1])
+        self.offset += len(buf)
+
+    def _locate_once(self, buf: bytes, pos: int) -> tuple[int, int]:
+        line = self.lines + buf.count(b"\n", 0, pos) + 1
+        nl = buf.rfind(b"\n", 0, pos)
+        col = pos - nl if nl >= 0 else pos + self.offset - self.last_nl
+        return line, col
+
+    def _prologue(self, chunk: bytes) -> bytes:
+        if chunk.startswith(codecs.BOM_UTF8):
+            chunk = b"   " + chunk[3:]  # keep columns: the BOM is 3 bytes
+        m = _DECL.match(chunk.lstrip())
+        if m:
+            enc = codecs.lookup(m.group(1).decode("ascii")).name
+            if enc not in _ASCII_COMPATIBLE:
+                raise ReportParseError(f"encoding {m.group(1).decode()!r} is not supported", 1, 1)
+            self.rec.encoding = enc
+        return chunk
+
+    def finish(self) -> None:
+        """Close what the document left open, or refuse a truncated document."""
+        stack = self.state.stack
+        if not stack:
+            return
+        line, col = _unpack(self.end_loc) if hasattr(self, "end_loc") else (1, 1)
+        for frame in stack:
+            if frame.code in (REPORTS, AMOUNT, REVENUE, CODE, MESSAGE) or (
+                frame.code == STEP and self.rec.has_step_text and not self.rec.has_step_amount
+            ):
+                raise ReportParseError(
+                    f"document ends inside <{element_name(frame.code, frame.name)}>: truncated?",
+                    line,
+                    col,
+                )
+        if self.strict:
+            raise ReportParseError(
+                f"<{element_name(stack[-1].code, stack[-1].name)}> is never closed (strict reading)",
+                line,
+                col,
+            )
+        for frame in reversed(stack):
+            self.found.append(
+                ParseWarning(line, col, "unclosed", f"<{element_name(frame.code, frame.name)}> never closed; closed at the end of the document")
+            )
+        self.state.stack = []
+
+
+def _unpack(packed: int) -> tuple[int, int]:
+    return packed >> 32, packed & 0xFFFFFFFF
+
+
+def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
+    """The input as an iterator of byte blocks, and its size when known."""
+    if isinstance(source, (bytes, bytearray, memoryview)):
+        data = bytes(source)
+        return _split(data), len(data)
+    if isinstance(source, str) and source.lstrip().startswith("<"):
+        data = _as_utf8(source)
+        return _split(data), len(data)
+    if isinstance(source, (str, os.PathLike)):
+        path = Path(source)
+        if path.is_dir():
+            raise IsADirectoryError(f"{path} is a directory, not a report file")
+        size = path.stat().st_size  # raises FileNotFoundError with the path
+        return _read_file(path), size
+    if hasattr(source, "read"):
+        return _read_stream(source), None
+    raise TypeError(f"source must be a path, bytes, an XML string or a binary file, not {type(source).__name__}")
+
+
+def _as_utf8(text: str) -> bytes:
+    # a str has no byte encoding of its own: drop a declared one
+    text = re.sub(r"""^(\s*<\?xml[^>]*?)encoding\s*=\s*["'][^"']*["']""", r"\1", text)
+    return text.encode("utf-8")
+
+
+def _split(data: bytes) -> Iterator[bytes]:
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        data = _as_utf8(data.decode("utf-16"))
+    for i in range(0, max(len(data), 1), CHUNK_SIZE):
+        yield data[i : i + CHUNK_SIZE]
+
+
+def _read_file(path: Path) -> Iterator[bytes]:
+    with path.open("rb") as fh:
+        yield from _read_stream(fh)
+
+
+def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[bytes]:
+    first = True
+    while True:
+        block = fh.read(CHUNK_SIZE)
+        if isinstance(block, str):
+            raise TypeError("the file object must be opened in binary mode ('rb')")
+        if first and block[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            yield from _split(block + fh.read())
+            return
+        first = False
+        if not block:
+            return
+        yield block
+
+
+def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+    """Regroup blocks into chunks that end just before a tag (or a comment) begins."""
+    carry = b""
+    it = iter(blocks)
+    block = next(it, b"")
+    while True:
+        nxt = next(it, None)
+        data = carry + block
+        if nxt is None:
+            yield data, True
+            return
+        cut = data.rfind(b"<")
+        open_comment = data.rfind(b"<!--")
+        if open_comment >= 0 and data.find(b"-->", open_comment) < 0:
+            cut = open_comment
+        if cut <= 0:
+            if len(data) > MAX_TOKEN:
+                raise ReportParseError(f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report")
+            carry, block = data, nxt
+            continue
+        yield data[:cut], False
+        carry, block = data[cut:], nxt
+        if len(carry) > MAX_TOKEN:
+            raise ReportParseError(f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report")
+
+
+def _emit(found: tuple[ParseWarning, ...]) -> None:
+    """One Python warning per kind, pointing at :attr:`Report.warnings`."""
+    kinds: dict[str, list[ParseWarning]] = {}
+    for w in found:
+        kinds.setdefault(w.kind, []).append(w)
+    for kind, ws in kinds.items():
+        more = f" (and {len(ws) - 1} more; see Report.warnings)" if len(ws) > 1 else ""
+        warnings.warn(f"{ws[0]}{more}", ReportRepairWarning, stacklevel=3)

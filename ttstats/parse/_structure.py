@@ -1,0 +1,311 @@
+"""Nesting: which element holds which, with the published malformations repaired.
+
+A chunk's tags become *events* (open, close, empty) that nest properly. When the tags already
+nest properly (the common case) this is checked with array operations and the tags are the
+events. Otherwise a loop over the chunk's tags repairs them, as report-format.md fixes:
+
+* a closing tag that matches an element further up closes everything inside it;
+* a closing tag that matches nothing open but resembles the innermost element's name
+  (``</steps>`` for ``<step>``) closes it; any other stray closing tag is ignored;
+* a ``report`` (likewise ``sample``, ``recipe``, ``step``) opened inside another one first
+  closes the previous one: each is a sibling, never a child;
+* elements still open at the end of the document are closed there.
+
+Every repair is an :class:`Issue`. Then each event learns its parent, its depth and the
+report, sample, recipe and step it belongs to, all as arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._scan import I64
+from ._tokenize import (
+    CLOSE,
+    ELEMENTS,
+    EMPTY,
+    OPEN,
+    PI,
+    RECIPE,
+    REPORT,
+    REPORTS,
+    SAMPLE,
+    STEP,
+    UNKNOWN,
+    ChunkTokens,
+    Issue,
+)
+
+#: element codes that never nest inside themselves: a new one closes the open one
+SIBLINGS = (REPORTS, REPORT, SAMPLE, RECIPE, STEP)
+#: the element codes whose ordinal every event carries (ancestor or self)
+TRACKED = (REPORT, SAMPLE, RECIPE, STEP)
+ROOT = -9
+
+
+@dataclass
+class Frame:
+    """An element still open at the end of a chunk."""
+
+    code: int
+    name: bytes
+    pos: int  # global position of its start tag
+    ords: tuple[int, int, int, int]  # report, sample, recipe, step ordinals (-1: none)
+    valid: bool
+
+
+@dataclass
+class Events:
+    """Properly nested events of one chunk, with what each belongs to."""
+
+    token: I64  # token index, -1 for a close the repair inserted
+    kind: I64
+    code: I64
+    pos: I64  # chunk position (of the token; for inserted closes, of what caused them)
+    level: I64  # depth of the element (1 = top level)
+    parent_code: I64
+    valid: I64  # 1 when the element and all its ancestors stand where the format allows
+    ords: I64  # (n, 4): report, sample, recipe, step ordinal of ancestor-or-self
+    own_ord: I64  # the element's own ordinal among elements of its code (-1 for others)
+
+
+@dataclass
+class Nesting:
+    """State carried from chunk to chunk: the open elements and the ordinal counters."""
+
+    stack: list[Frame] = field(default_factory=list)
+    counters: dict[int, int] = field(default_factory=lambda: {c: 0 for c in TRACKED})
+
+
+ALLOWED_PARENTS: dict[int, tuple[int, ...]] = {
+    REPORTS: (ROOT,),
+    REPORT: (ROOT, REPORTS),
+    SAMPLE: (REPORT,),
+    RECIPE: (SAMPLE,),
+    STEP: (RECIPE,),
+    ELEMENTS.index(b"amount"): (STEP, RECIPE),
+    ELEMENTS.index(b"revenue"): (STEP,),
+    ELEMENTS.index(b"engagement"): (STEP, ELEMENTS.index(b"engagementMetrics"), RECIPE),
+    ELEMENTS.index(b"engagementMetrics"): (RECIPE, STEP),
+    ELEMENTS.index(b"message"): (ROOT,),
+    ELEMENTS.index(b"code"): (ELEMENTS.index(b"message"),),
+}
+
+
+def element_name(code: int, raw: bytes = b"") -> str:
+    """The element's name for messages."""
+    return ELEMENTS[code].decode() if code >= 0 else raw.decode("utf-8", "replace")
+
+
+def _names(buf: bytes, t: ChunkTokens) -> list[bytes]:
+    return [buf[s : s + n] for s, n in zip(t.name_start.tolist(), t.name_len.tolist(), strict=True)]
+
+
+def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
+    """True when the chunk's tags nest properly on top of ``stack`` and need no repair."""
+    real = t.code != PI
+    kind, code = t.kind[real], t.code[real]
+    if not len(kind):
+        return True
+    d0 = len(stack)
+    delta = np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0))
+    after = d0 + np.cumsum(delta)
+    if (after < 0).any():
+        return False
+    level = np.where(kind == CLOSE, after + 1, np.where(kind == OPEN, after, after + 1))
+    # each close must match the last open at its level (in the chunk, else on the stack)
+    idx = np.arange(len(kind))
+    closes = np.flatnonzero(kind == CLOSE)
+    for lv in np.unique(level[closes]):
+        opens_lv = np.where((kind == OPEN) & (level == lv), idx, -1)
+        last = np.maximum.accumulate(opens_lv)
+        cl = closes[level[closes] == lv]
+        opener = last[cl]
+        from_stack = opener < 0
+        want = np.where(from_stack, stack[lv - 1].code if lv - 1 < d0 else -99, code[opener])
+        if (want != code[cl]).any():
+            return False
+        if (code[cl] == UNKNOWN).any():
+            names = _names(buf, t)
+            ridx = np.flatnonzero(real)
+            for c, o in zip(cl.tolist(), opener.tolist(), strict=True):
+                if code[c] == UNKNOWN:
+                    on = stack[lv - 1].name if o < 0 else names[ridx[o]]
+                    if names[ridx[c]] != on:
+                        return False
+    # no report in a report, sample in a sample, ...
+    for c in SIBLINGS:
+        inside = np.cumsum(np.where(code == c, np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0)), 0))
+        inside = inside + sum(1 for f in stack if f.code == c)
+        opening = (code == c) & (kind != CLOSE)
+        before = inside - (kind == OPEN) * opening
+        if (opening & (before > 0)).any():
+            return False
+    return True
+
+
+def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame], base: int) -> tuple[list[tuple[int, int, int, int]], list[Issue]]:
+    """Walk the chunk's tags with a stack and return properly nested events.
+
+    Each event is ``(token index or -1, kind, code, chunk position)``. ``stack`` holds the
+    open elements on entry; frames pushed here get placeholder ordinals, filled in later.
+    """
+    names = _names(buf, t)
+    events: list[tuple[int, int, int, int]] = []
+    issues: list[Issue] = []
+    open_codes: list[tuple[int, bytes, int]] = [(f.code, f.name, f.pos - base) for f in stack]
+
+    def close_top(pos: int, why: str | None) -> None:
+        code, name, opened = open_codes.pop()
+        if why is not None:
+            issues.append(Issue(opened if opened >= 0 else pos, "unclosed", f"<{element_name(code, name)}> {why}"))
+        events.append((-1, CLOSE, code, pos))
+
+    for i in range(len(t)):
+        kind, code, pos, name = int(t.kind[i]), int(t.code[i]), int(t.start[i]), names[i]
+        if code == PI:
+            continue
+        if kind == CLOSE:
+            if open_codes and open_codes[-1][0] == code and (code != UNKNOWN or open_codes[-1][1] == name):
+                open_codes.pop()
+                events.append((i, CLOSE, code, pos))
+                continue
+            match = [j for j, (c, nm, _) in enumerate(open_codes) if c == code and (c != UNKNOWN or nm == name)]
+            if match:
+                while len(open_codes) > match[-1] + 1:
+                    close_top(pos, f"never closed; closed by </{name.decode('utf-8', 'replace')}>")
+                open_codes.pop()
+                events.append((i, CLOSE, code, pos))
+            elif open_codes and _resembles(name, open_codes[-1][1]):
+                top_name = open_codes[-1][1].decode("utf-8", "replace")
+                issues.append(
+                    Issue(pos, "mismatched-close", f"closing tag </{name.decode('utf-8', 'replace')}> does not match <{top_name}>; read as </{top_name}>")
+                )
+                c, _, _ = open_codes.pop()
+                events.append((i, CLOSE, c, pos))
+            else:
+                issues.append(Issue(pos, "stray-close", f"closing tag </{name.decode('utf-8', 'replace')}> matches no open element; ignored"))
+            continue
+        if code in SIBLINGS and any(c == code for c, _, _ in open_codes):
+            nm = element_name(code)
+            while open_codes[-1][0] != code:
+                close_top(pos, f"never closed; closed before the next <{nm}>")
+            close_top(pos, f"never closed; the next <{nm}> is read as its sibling")
+        events.append((i, kind, code, pos))
+        if kind == OPEN:
+            open_codes.append((code, name, pos))
+    # frames pushed in this chunk are rebuilt by the caller from the events
+    return events, issues
+
+
+def _resembles(a: bytes, b: bytes) -> bool:
+    return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))
+
+
+def nest(buf: bytes, t: ChunkTokens, state: Nesting, base: int) -> Events:
+    """Turn the chunk's tags into properly nested events with parents and ordinals."""
+    if _well_nested(buf, t, state.stack):
+        real = np.flatnonzero(t.code != PI)
+        tok = real
+        kind, code, pos = t.kind[real], t.code[real], t.start[real]
+    else:
+        ev, issues = _repair(buf, t, state.stack, base)
+        t.issues.extend(issues)
+        arr = np.asarray(ev, dtype=np.int64).reshape(-1, 4)
+        tok, kind, code, pos = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+    return _annotate(buf, t, state, base, tok, kind, code, pos)
+
+
+def _annotate(
+    buf: bytes, t: ChunkTokens, state: Nesting, base: int, tok: I64, kind: I64, code: I64, pos: I64
+) -> Events:
+    stack = state.stack
+    d0 = len(stack)
+    n = len(kind)
+    delta = np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0))
+    after = d0 + np.cumsum(delta)
+    level = np.where(kind == OPEN, after, after + 1).astype(np.int64)
+    is_elem = kind != CLOSE
+    # ordinals of the tracked elements
+    own = np.full(n, -1, dtype=np.int64)
+    for c in TRACKED:
+        m = is_elem & (code == c)
+        k = int(m.sum())
+        own[m] = state.counters[c] + np.arange(k)
+        state.counters[c] += k
+    # parent and ancestors, level by level
+    parent = np.full(n, -1, dtype=np.int64)  # event index; -1: a frame on the stack or the root
+    parent_code = np.full(n, ROOT, dtype=np.int64)
+    ords = np.full((n, 4), -1, dtype=np.int64)
+    valid = np.ones(n, dtype=np.int64)
+    idx = np.arange(n)
+    max_level = int(level.max()) if n else 0
+    for lv in range(1, max_level + 1):
+        at = np.flatnonzero(is_elem & (level == lv))
+        if not len(at):
+            continue
+        if lv > 1:
+            last = np.maximum.accumulate(np.where((kind == OPEN) & (level == lv - 1), idx, -1))
+            par = last[at]
+            parent[at] = par
+            in_chunk = par >= 0
+            frame = stack[lv - 2] if lv - 2 < d0 else None
+            parent_code[at] = np.where(in_chunk, code[np.maximum(par, 0)], frame.code if frame else ROOT)
+            pords = np.where(
+                in_chunk[:, None],
+                ords[np.maximum(par, 0)],
+                np.asarray(frame.ords if frame else (-1, -1, -1, -1))[None, :],
+            )
+            pvalid = np.where(in_chunk, valid[np.maximum(par, 0)], int(frame.valid) if frame else 1)
+        else:
+            pords = np.full((len(at), 4), -1, dtype=np.int64)
+            pvalid = np.ones(len(at), dtype=np.int64)
+        ords[at] = pords
+        for j, c in enumerate(TRACKED):
+            mine = code[at] == c
+            ords[at[mine], j] = own[at[mine]]
+        ok = np.ones(len(at), dtype=bool)
+        for c, allowed in ALLOWED_PARENTS.items():
+            mine = code[at] == c
+            if mine.any():
+                ok[mine] = np.isin(parent_code[at[mine]], allowed)
+        valid[at] = pvalid & ok
+        bad = at[~ok & (pvalid == 1)]
+        for b in bad[:1000].tolist():
+            nm = element_name(int(code[b]), buf[t.name_start[tok[b]] : t.name_start[tok[b]] + t.name_len[tok[b]]] if tok[b] >= 0 else b"")
+            pc = int(parent_code[b])
+            where = "at the top level" if pc == ROOT else f"inside <{element_name(pc)}>"
+            if code[b] != UNKNOWN:
+                t.issues.append(Issue(int(pos[b]), "misplaced", f"<{nm}> {where} is not part of the format; ignored with its content", repair=False))
+    # the elements still open after the chunk: at each level, the last open there
+    depth = int(after[-1]) if n else d0
+    new_stack: list[Frame] = []
+    for lv in range(1, depth + 1):
+        opened = np.flatnonzero((kind == OPEN) & (level == lv))
+        if not len(opened) or (lv <= d0 and _closed_since(kind, level, lv, int(opened[-1]))):
+            new_stack.append(stack[lv - 1])
+            continue
+        e = int(opened[-1])
+        new_stack.append(Frame(
+            code=int(code[e]),
+            name=_raw_name(buf, t, int(tok[e])),
+            pos=int(pos[e]) + base,
+            ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
+            valid=bool(valid[e]),
+        ))
+    state.stack = new_stack
+    return Events(tok, kind, code, pos, level, parent_code, valid, ords, own)
+
+
+def _closed_since(kind: I64, level: I64, lv: int, e: int) -> bool:
+    """False: the last open at ``lv`` (event ``e``) is still open at the end of the chunk."""
+    return bool(((kind[e:] == CLOSE) & (level[e:] == lv)).any())
+
+
+def _raw_name(buf: bytes, t: ChunkTokens, i: int) -> bytes:
+    if i < 0:
+        return b""
+    s = int(t.name_start[i])
+    return buf[s : s + int(t.name_len[i])]

@@ -1,0 +1,342 @@
+"""Split one chunk of XML bytes into tags, their attributes and the text between them.
+
+The work is vectorised: positions of ``<``, ``>`` and ``"`` are found with numpy, each ``<``
+is paired with the ``>`` that ends its tag (skipping any inside a quoted value), names are
+classified against the known element and attribute names, and attribute values are located
+by their quotes. Tags that do not fit this fast reading (single quotes, spaces around ``=``,
+stray characters) are read one by one with a regular expression, so nothing is lost.
+
+Markup that a Performance Report never needs is refused here: a DOCTYPE (and with it every
+entity definition, external entity and entity-expansion bomb) and CDATA sections.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ._scan import (
+    APOS,
+    BANG,
+    EQ,
+    GT,
+    I64,
+    LT,
+    QMARK,
+    QUOT,
+    SLASH,
+    U8,
+    attribute_name_start,
+    classify_names,
+    is_ws,
+    name_length,
+)
+
+ELEMENTS: tuple[bytes, ...] = (
+    b"reports",
+    b"report",
+    b"sample",
+    b"recipe",
+    b"step",
+    b"amount",
+    b"revenue",
+    b"engagement",
+    b"engagementMetrics",
+    b"message",
+    b"code",
+)
+(REPORTS, REPORT, SAMPLE, RECIPE, STEP, AMOUNT, REVENUE, ENGAGEMENT, METRICS, MESSAGE, CODE) = (
+    range(len(ELEMENTS))
+)
+UNKNOWN = -1
+#: pseudo element code of a processing instruction or XML declaration
+PI = -2
+
+ATTRIBUTES: tuple[bytes, ...] = (
+    b"name",
+    b"campaignId",
+    b"start",
+    b"end",
+    b"resolution",
+    b"type",
+    b"segment",
+    b"segments",
+    b"segmentId",
+    b"duration",
+    b"stepName",
+    b"count",
+    b"total",
+    b"sumOfSquares",
+    b"code",
+)
+(
+    A_NAME,
+    A_CAMPAIGN,
+    A_START,
+    A_END,
+    A_RESOLUTION,
+    A_TYPE,
+    A_SEGMENT,
+    A_SEGMENTS,
+    A_SEGMENT_ID,
+    A_DURATION,
+    A_STEP_NAME,
+    A_COUNT,
+    A_TOTAL,
+    A_SUMSQ,
+    A_CODE,
+) = range(len(ATTRIBUTES))
+
+OPEN, CLOSE, EMPTY = 0, 1, 2
+
+_ATTR_RE = re.compile(rb"""([^\s=/<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+
+
+class ChunkError(Exception):
+    """A fatal problem at a chunk position (turned into a ReportParseError by the reader)."""
+
+    def __init__(self, reason: str, pos: int) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.pos = pos
+
+
+@dataclass
+class Issue:
+    """Something to warn about (or to refuse in strict mode) at a chunk position."""
+
+    pos: int
+    kind: str
+    message: str
+    repair: bool = True
+
+
+@dataclass
+class ChunkTokens:
+    """The tags of one chunk, in document order, and their attributes.
+
+    Token ``i`` spans bytes ``start[i] .. end[i]`` (``end`` is the ``>``); its text runs from
+    ``end[i] + 1`` to ``text_end[i]``.
+    """
+
+    start: I64
+    end: I64
+    kind: I64
+    code: I64
+    name_start: I64
+    name_len: I64
+    text_end: I64
+    attr_token: I64
+    attr_code: I64
+    attr_name_start: I64
+    attr_name_end: I64
+    value_start: I64
+    value_end: I64
+    issues: list[Issue] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.start)
+
+
+def strip_comments(buf: bytes, final: bool) -> tuple[bytes, int | None]:
+    """Blank out ``<!-- ... -->`` comments (keeping line breaks) and find where to stop.
+
+    Returns the buffer and, when a comment is not closed within it and more input follows,
+    the position where this chunk must end.
+    """
+    at = buf.find(b"<!--")
+    if at < 0:
+        return buf, None
+    out = bytearray(buf)
+    while at >= 0:
+        stop = buf.find(b"-->", at + 4)
+        if stop < 0:
+            if final:
+                raise ChunkError("comment never closed", at)
+            return bytes(out[:at]), at
+        for i in range(at, stop + 3):
+            if out[i] != 10:
+                out[i] = 32
+        at = buf.find(b"<!--", stop + 3)
+    return bytes(out), None
+
+
+def tokenize(buf: bytes, a: U8) -> ChunkTokens:
+    """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag."""
+    issues: list[Issue] = []
+    lt = np.flatnonzero(a == LT)
+    gt = np.flatnonzero(a == GT)
+    quot = np.flatnonzero(a == QUOT)
+    n = len(lt)
+    # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
+    gi = np.searchsorted(gt, lt)
+    for _ in range(64):
+        bad = gi < len(gt)
+        nq = np.zeros(n, dtype=np.int64)
+        nq[bad] = np.searchsorted(quot, gt[gi[bad]]) - np.searchsorted(quot, lt[bad])
+        odd = bad & (nq % 2 == 1)
+        if not odd.any():
+            break
+        gi[odd] += 1
+    if n and (gi >= len(gt)).any():
+        pos = int(lt[np.argmax(gi >= len(gt))])
+        raise ChunkError("document ends inside a tag (truncated?)", pos)
+    end = gt[gi] if n else np.zeros(0, np.int64)
+    nxt = np.append(lt[1:], len(a)).astype(np.int64)
+    inside = end > nxt
+    if inside.any():
+        pos = int(nxt[np.argmax(inside)])
+        raise ChunkError("'<' inside a tag", pos)
+    # -- kinds and names -----------------------------------------------------------------
+    second = a[np.minimum(lt + 1, len(a) - 1)] if n else np.zeros(0, np.uint8)
+    special = (second == BANG) | (second == QMARK)
+    if (second == BANG).any():
+        pos = int(lt[np.argmax(second == BANG)])
+        what = buf[pos : pos + 9]
+        if what.startswith(b"<!DOCTYPE"):
+            msg = "DOCTYPE declarations are refused (no DTD, entity or external resource is read)"
+        elif what.startswith(b"<![CDATA["):
+            msg = "CDATA sections are not part of the Performance Report format"
+        else:
+            msg = f"unexpected markup {what.decode('latin-1')!r}"
+        raise ChunkError(msg, pos)
+    is_close = second == SLASH
+    is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
+    kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int64)
+    name_start = lt + 1 + is_close
+    nlen = name_length(a, name_start)
+    code = classify_names(a, name_start, nlen, ELEMENTS)
+    code[special] = PI
+    empty_name = (nlen == 0) & ~special
+    if empty_name.any():
+        pos = int(lt[np.argmax(empty_name)])
+        raise ChunkError("tag without a name", pos)
+
+    tokens = ChunkTokens(
+        start=lt.astype(np.int64),
+        end=end.astype(np.int64),
+        kind=kind,
+        code=code,
+        name_start=name_start.astype(np.int64),
+        name_len=nlen,
+        text_end=nxt,
+        attr_token=np.zeros(0, np.int64),
+        attr_code=np.zeros(0, np.int64),
+        attr_name_start=np.zeros(0, np.int64),
+        attr_name_end=np.zeros(0, np.int64),
+        value_start=np.zeros(0, np.int64),
+        value_end=np.zeros(0, np.int64),
+        issues=issues,
+    )
+    _attributes(buf, a, tokens, quot, special)
+    return tokens
+
+
+def _attributes(buf: bytes, a: U8, t: ChunkTokens, quot: I64, special: np.ndarray) -> None:
+    """Locate every attribute of the open and empty tags of ``t`` (fills its attr arrays)."""
+    if not len(t):
+        return
+    after_name = t.name_start + t.name_len
+    q0 = np.searchsorted(quot, after_name)
+    q1 = np.searchsorted(quot, t.end)
+    nq = q1 - q0
+    apos = np.flatnonzero(a == APOS)
+    has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
+    content_end = t.end - (t.kind == EMPTY)  # the '/' of '/>' is not content
+    ws = is_ws(a)
+    nonws = np.cumsum(~ws, dtype=np.int64)
+
+    def count_nonws(s: I64, e: I64) -> I64:
+        # non-white bytes in [s, e)
+        hi = np.where(e > 0, nonws[np.maximum(e - 1, 0)], 0)
+        lo = np.where(s > 0, nonws[np.maximum(s - 1, 0)], 0)
+        return np.where(e > s, hi - lo, 0)
+
+    candidates = (t.kind != CLOSE) & ~special
+    fast = candidates & ~has_apos & (nq % 2 == 0)
+    # -- fast path: pairs of double quotes ------------------------------------------------
+    ti = np.flatnonzero(fast & (nq > 0))
+    npairs = nq[ti] // 2
+    tok = np.repeat(ti, npairs)
+    first = np.repeat(q0[ti], npairs)
+    offs = np.arange(len(tok), dtype=np.int64) - np.repeat(np.cumsum(npairs) - npairs, npairs)
+    vo = quot[first + 2 * offs]
+    vc = quot[first + 2 * offs + 1]
+    eq = vo - 1
+    ns = attribute_name_start(a, eq)
+    eq_ok = a[eq] == EQ
+    # a tag whose '=' is not right before its quote goes to the slow path
+    slow_tok = np.unique(tok[~eq_ok])
+    # expected non-white bytes: '<', name, attributes (name '=' '"' value '"'), '/', '>'
+    attr_nonws = (eq - ns) + 3 + count_nonws(vo + 1, vc)
+    expected = t.name_len + 2 + (t.kind == EMPTY)
+    np.add.at(expected, tok, attr_nonws)
+    actual = count_nonws(t.start, t.end + 1)
+    junk = fast & (expected != actual)
+    slow = (candidates & ~fast) | junk
+    slow[slow_tok] = True
+    keep = ~slow[tok]
+    tok, ns, eq, vo, vc = tok[keep], ns[keep], eq[keep], vo[keep], vc[keep]
+    # attributes with no white space between them (published malformation 2)
+    glued = np.flatnonzero(a[ns - 1] == QUOT)
+    for j in glued:
+        t.issues.append(
+            Issue(
+                int(ns[j]),
+                "attribute-spacing",
+                "no white space before attribute "
+                f"{buf[ns[j] : eq[j]].decode('utf-8', 'replace')!r}; read as a separate attribute",
+            )
+        )
+    # -- slow path: one regular expression per tag -----------------------------------------
+    st, sns, sne, svs, sve = [], [], [], [], []
+    for i in np.flatnonzero(slow):
+        s0, e0 = int(after_name[i]), int(content_end[i])
+        text = buf[s0:e0]
+        covered = bytearray(text)
+        for m in _ATTR_RE.finditer(text):
+            g = 2 if m.group(2) is not None else 3
+            st.append(i)
+            sns.append(s0 + m.start(1))
+            sne.append(s0 + m.end(1))
+            svs.append(s0 + m.start(g))
+            sve.append(s0 + m.end(g))
+            if m.start() > 0 and text[m.start() - 1 : m.start()] in (b'"', b"'"):
+                t.issues.append(
+                    Issue(
+                        s0 + m.start(),
+                        "attribute-spacing",
+                        f"no white space before attribute {m.group(1).decode('utf-8', 'replace')!r}"
+                        "; read as a separate attribute",
+                    )
+                )
+            covered[m.start() : m.end()] = b" " * (m.end() - m.start())
+        leftover = bytes(covered).strip()
+        if leftover:
+            off = s0 + bytes(covered).find(leftover[:1])
+            t.issues.append(
+                Issue(
+                    off,
+                    "tag-junk",
+                    f"unreadable text {leftover[:40].decode('utf-8', 'replace')!r} inside tag "
+                    f"<{buf[t.name_start[i] : after_name[i]].decode('utf-8', 'replace')}>; ignored",
+                )
+            )
+    if st:
+        tok = np.concatenate([tok, np.asarray(st, np.int64)])
+        ns = np.concatenate([ns, np.asarray(sns, np.int64)])
+        ne = np.concatenate([eq, np.asarray(sne, np.int64)])
+        vo1 = np.concatenate([vo + 1, np.asarray(svs, np.int64)])
+        vc = np.concatenate([vc, np.asarray(sve, np.int64)])
+        order = np.argsort(ns, kind="stable")
+        tok, ns, ne, vo1, vc = tok[order], ns[order], ne[order], vo1[order], vc[order]
+    else:
+        ne, vo1 = eq, vo + 1
+    t.attr_token = tok
+    t.attr_name_start = ns
+    t.attr_name_end = ne
+    t.value_start = vo1
+    t.value_end = vc
+    t.attr_code = classify_names(a, ns, ne - ns, ATTRIBUTES)

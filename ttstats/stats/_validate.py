@@ -1,0 +1,176 @@
+"""Argument checks, per-cell reasons and the array aliases shared by the ``stats`` modules.
+
+Two kinds of trouble are told apart here:
+
+* an invalid *argument* (unknown method, ``alpha`` outside (0, 1), a negative or fractional
+  count, an infinite count) raises :class:`ValueError` naming the argument;
+* an undefined *cell* (NaN input, ``n = 0``, ``x > n``, ...) becomes NaN in the result with a
+  text in the result's ``reason`` array, built with :class:`Reasons`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+from scipy import special
+
+FloatArray = npt.NDArray[np.float64]
+BoolArray = npt.NDArray[np.bool_]
+ReasonArray = npt.NDArray[np.object_]
+
+#: Reason texts shared by several functions (the ``reason`` of a defined cell is ``""``).
+MISSING = "missing input (NaN)"
+NO_ENTRIES = "no entries (n = 0)"
+EXCEEDS = "count exceeds entries (x > n): a per-entry rate, not a proportion"
+CONTROL_ZERO = "control rate is 0: lift undefined"
+ZERO_SE = "estimated standard error is 0: the normal approximation collapses to a point"
+
+ALTERNATIVES = ("two-sided", "less", "greater")
+
+# Relative tolerance for "integer-like" counts (sums of float64 counts stay exact far beyond
+# any traffic T&T reports, so this only forgives representation noise).
+_INT_RTOL = 1e-9
+
+
+def counts(value: npt.ArrayLike, name: str) -> FloatArray:
+    """``value`` as float64 counts: NaN allowed, otherwise finite, >= 0 and integer-like.
+
+    Integer-like values are rounded to the exact integer.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name`` when a count is negative, infinite or fractional.
+    """
+    arr = _float_array(value, name)
+    finite = arr[~np.isnan(arr)]
+    if np.isinf(finite).any():
+        raise ValueError(f"{name}: counts must be finite (NaN marks a missing cell)")
+    if (finite < 0).any():
+        raise ValueError(f"{name}: counts must be non-negative, found {finite[finite < 0][0]!r}")
+    rounded = np.round(arr)
+    with np.errstate(invalid="ignore"):
+        off = np.abs(arr - rounded) > _INT_RTOL * np.maximum(1.0, np.abs(arr))
+    if off.any():
+        raise ValueError(f"{name}: counts must be whole numbers, found {arr[off][0]!r}")
+    return rounded
+
+
+def nonnegative(value: npt.ArrayLike, name: str) -> FloatArray:
+    """``value`` as float64, NaN allowed, otherwise finite and >= 0 (sizes, traffic rates)."""
+    arr = _float_array(value, name)
+    finite = arr[~np.isnan(arr)]
+    if np.isinf(finite).any() or (finite < 0).any():
+        raise ValueError(f"{name}: values must be finite and non-negative (or NaN)")
+    return arr
+
+
+def probability(value: npt.ArrayLike, name: str) -> FloatArray:
+    """``value`` as float64 in [0, 1], NaN allowed."""
+    arr = _float_array(value, name)
+    finite = arr[~np.isnan(arr)]
+    if ((finite < 0) | (finite > 1)).any():
+        raise ValueError(f"{name}: rates must lie in [0, 1] (or be NaN)")
+    return arr
+
+
+def real(value: npt.ArrayLike, name: str) -> FloatArray:
+    """``value`` as float64, NaN allowed, otherwise finite."""
+    arr = _float_array(value, name)
+    if np.isinf(arr).any():
+        raise ValueError(f"{name}: values must be finite (or NaN)")
+    return arr
+
+
+def level(value: object, name: str) -> float:
+    """A scalar strictly inside (0, 1): ``alpha`` or ``power``."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"{name} must be a real number in (0, 1), got {value!r}")
+    out = float(value)
+    if not 0.0 < out < 1.0:
+        raise ValueError(f"{name} must lie strictly between 0 and 1, got {value!r}")
+    return out
+
+
+def choice(value: object, choices: Sequence[str], name: str) -> str:
+    """``value`` if it is one of ``choices``, else ValueError listing them."""
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+    return value
+
+
+def z_two_sided(alpha: float) -> float:
+    """The normal quantile ``z_{1 - alpha/2}``."""
+    return float(-special.ndtri(alpha / 2.0))
+
+
+def _float_array(value: npt.ArrayLike, name: str) -> FloatArray:
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{name}: expected real numbers ({exc})") from None
+    return arr
+
+
+class Reasons:
+    """Collects, per cell, the first reason that makes the cell undefined.
+
+    ``flag(mask, text)`` records ``text`` in the cells of ``mask`` that have no reason yet, so
+    the order of the calls is the order of precedence.
+    """
+
+    def __init__(self, shape: tuple[int, ...]) -> None:
+        self.shape = shape
+        self.text: ReasonArray = np.full(shape, "", dtype=object)
+        self.bad: BoolArray = np.zeros(shape, dtype=bool)
+
+    def flag(self, mask: npt.ArrayLike, text: str) -> None:
+        """Record ``text`` where ``mask`` holds and no earlier reason does."""
+        new = np.broadcast_to(np.asarray(mask, dtype=bool), self.shape) & ~self.bad
+        if new.any():
+            self.text[new] = text
+            self.bad |= new
+
+    def arm(self, x: FloatArray, n: FloatArray, label: str = "") -> None:
+        """The checks of one binomial arm: NaN input, ``n = 0``, ``x > n``."""
+        prefix = f"{label}: " if label else ""
+        with np.errstate(invalid="ignore"):
+            self.flag(np.isnan(x) | np.isnan(n), prefix + MISSING)
+            self.flag(n == 0, prefix + NO_ENTRIES)
+            self.flag(x > n, prefix + EXCEEDS)
+
+    @property
+    def ok(self) -> BoolArray:
+        """Cells without a reason so far."""
+        return ~self.bad
+
+    def nan(self, value: Any) -> FloatArray:
+        """``value`` as float64 of the full shape, with NaN in every flagged cell."""
+        out = np.array(np.broadcast_to(np.asarray(value, dtype=np.float64), self.shape))
+        out[self.bad] = np.nan
+        return out
+
+
+def safe_counts(
+    reasons: Reasons, x: FloatArray, n: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """Broadcast ``x, n`` to the full shape, replacing flagged cells by the harmless 0 of 1.
+
+    Computing on the substitutes keeps numpy and scipy free of warnings; the results of those
+    cells are overwritten with NaN by :meth:`Reasons.nan`.
+    """
+    xs = np.where(reasons.bad, 0.0, np.broadcast_to(x, reasons.shape))
+    ns = np.where(reasons.bad, 1.0, np.broadcast_to(n, reasons.shape))
+    return xs.astype(np.float64), ns.astype(np.float64)
+
+
+def shape_of(*arrays: npt.NDArray[Any]) -> tuple[int, ...]:
+    """The broadcast shape of ``arrays`` (ValueError naming none when they do not broadcast)."""
+    try:
+        return np.broadcast_shapes(*(a.shape for a in arrays))
+    except ValueError as exc:
+        raise ValueError(f"the count arrays do not broadcast together: {exc}") from None
