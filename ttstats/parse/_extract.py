@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._scan import F64, I64, U8, is_ws, parse_numbers, span_codes
+from ._scan import F64, I64, ChunkBytes, parse_numbers, span_codes
 from ._structure import Events
 from ._tokenize import (
     A_CAMPAIGN,
@@ -162,9 +162,10 @@ def _attr_spans(t: ChunkTokens, tokens: I64, attr: int) -> tuple[I64, I64, I64]:
 
 
 def extract(
-    buf: bytes, a: U8, t: ChunkTokens, ev: Events, rec: Records, loc: Callable[[I64], I64]
+    c: ChunkBytes, t: ChunkTokens, ev: Events, rec: Records, loc: Callable[[I64], I64]
 ) -> None:
     """Read one chunk's elements, attributes, text and numbers into ``rec``."""
+    buf, a = c.buf, c.a
     issues = t.issues
     elem = ev.kind != CLOSE
     if rec.first_element is None and elem.any():
@@ -174,7 +175,7 @@ def extract(
     ev_of_tok[ev.token[real]] = np.flatnonzero(real)
     _check_attributes(buf, t, ev, ev_of_tok, issues)
     _check_unknown(buf, t, issues)
-    text_used = _check_text(buf, a, t, ev, ev_of_tok, issues)
+    text_used = _check_text(c, t, ev, ev_of_tok, issues)
 
     def events_of(code: int) -> I64:
         return np.flatnonzero(elem & (ev.code == code) & (ev.valid == 1))
@@ -203,7 +204,7 @@ def extract(
     rec.sample_valid.append(ev.valid[se])
     for attr, out in ((A_START, rec.sample_start), (A_DURATION, rec.sample_duration)):
         has, vs, ve = _attr_spans(t, ev.token[se], attr)
-        codes, uniq = span_codes(a, vs, ve)
+        codes, uniq = span_codes(c, vs, ve)
         strs = [u.decode("ascii", "replace") for u in uniq]
         out.append([strs[c] if h else None for c, h in zip(codes.tolist(), has.tolist(), strict=True)])
     # -- recipes and steps ------------------------------------------------------------------
@@ -213,7 +214,7 @@ def extract(
     ):
         ee = np.flatnonzero(elem & (ev.code == code))  # invalid ones keep their ordinal slot
         has, vs, ve = _attr_spans(t, ev.token[ee], A_NAME)
-        ids = _names_of(buf, a, rec, vs, ve, issues)
+        ids = _names_of(c, rec, vs, ve, issues)
         ids = np.where(has == 1, ids, -1)
         missing = np.flatnonzero((has == 0) & (ev.valid[ee] == 1))
         for j in missing[:100].tolist():
@@ -232,7 +233,7 @@ def extract(
         ee, tk = ee[with_text], tk[with_text]
         if not len(ee):
             continue
-        vals, ok = parse_numbers(a, t.end[tk] + 1, t.text_end[tk])
+        vals, ok = parse_numbers(c, t.end[tk] + 1, t.text_end[tk])
         for j in np.flatnonzero(~ok)[:1000].tolist():
             raw = buf[t.end[tk[j]] + 1 : t.text_end[tk[j]]].strip()[:40]
             issues.append(Issue(int(t.end[tk[j]]) + 1, "bad-number", f"unreadable number {raw.decode('utf-8', 'replace')!r} in <{ELEMENTS[code].decode()}>; read as NaN"))
@@ -256,7 +257,7 @@ def extract(
     if len(ee):
         tk = ev.token[ee]
         has_n, vs, ve = _attr_spans(t, tk, A_STEP_NAME)
-        names = np.where(has_n == 1, _names_of(buf, a, rec, vs, ve, issues), -1)
+        names = np.where(has_n == 1, _names_of(c, rec, vs, ve, issues), -1)
         step_ord = ev.ords[ee, 3]
         no_step = (has_n == 0) & (step_ord < 0)
         for j in np.flatnonzero(no_step)[:100].tolist():
@@ -268,7 +269,7 @@ def extract(
         st = np.where(has_n == 1, -1, step_ord)
         for attr, fld in ((A_COUNT, E_COUNT), (A_TOTAL, E_TOTAL), (A_SUMSQ, E_SUMSQ)):
             has, vs, ve = _attr_spans(t, tk, attr)
-            vals, ok = parse_numbers(a, vs, ve)
+            vals, ok = parse_numbers(c, vs, ve)
             for j in np.flatnonzero(keep & (has == 0))[:100].tolist():
                 issues.append(Issue(int(ev.pos[ee[j]]), "missing-attribute", f"<engagement> without {ATTRIBUTES[attr].decode()}; read as not reported"))
             for j in np.flatnonzero(keep & (has == 1) & ~ok)[:100].tolist():
@@ -287,8 +288,8 @@ def extract(
         rec.message_code.append(buf[t.end[tok] + 1 : t.text_end[tok]].strip().decode("ascii", "replace"))
 
 
-def _names_of(buf: bytes, a: U8, rec: Records, vs: I64, ve: I64, issues: list[Issue]) -> I64:
-    codes, uniq = span_codes(a, vs, ve)
+def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]) -> I64:
+    codes, uniq = span_codes(c, vs, ve)
     problems: list[tuple[int, str]] = []
     ids = rec.name_ids(uniq, problems)
     for i, problem in problems:
@@ -362,19 +363,16 @@ def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
 
 
 def _check_text(
-    buf: bytes, a: U8, t: ChunkTokens, ev: Events, ev_of_tok: I64, issues: list[Issue]
+    c: ChunkBytes, t: ChunkTokens, ev: Events, ev_of_tok: I64, issues: list[Issue]
 ) -> np.ndarray:
     """Which tokens carry their element's text; warn about text where none belongs."""
     n = len(t)
     used = np.zeros(n, dtype=bool)
     if not n:
         return used
+    buf = c.buf
     ts, te = t.end + 1, t.text_end
-    ws = is_ws(a)
-    nonws = np.cumsum(~ws, dtype=np.int64)
-    hi = np.where(te > 0, nonws[np.maximum(te - 1, 0)], 0)
-    lo = nonws[np.minimum(ts - 1, len(a) - 1)]
-    has_text = (te > ts) & (hi - lo > 0)
+    has_text = c.count_nonws(ts, te) > 0
     e = ev_of_tok
     owner_ok = (t.kind == OPEN) & (e >= 0) & np.isin(t.code, TEXT_ELEMENTS)
     owner_ok &= np.where(e >= 0, ev.valid[np.maximum(e, 0)] == 1, False)

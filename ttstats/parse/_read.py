@@ -23,7 +23,7 @@ from .._errors import ReportParseError, ReportRepairWarning, TTApiError
 from ._assemble import assemble
 from ._extract import Records, extract
 from ._report import ParseWarning, Report
-from ._scan import I64, invalid_bytes
+from ._scan import I64, ChunkBytes, invalid_bytes
 from ._structure import Nesting, element_name, nest
 from ._tokenize import (
     AMOUNT,
@@ -153,7 +153,8 @@ class _Reader:
         except ChunkError as err:
             buf, pos = chunk, err.pos
             raise ReportParseError(err.reason, *self._locate_once(buf, pos)) from None
-        a = np.frombuffer(buf, np.uint8)
+        c = ChunkBytes(buf)
+        a = c.a
         nl = np.flatnonzero(a == 10)
 
         def loc(pos: I64) -> I64:
@@ -171,13 +172,13 @@ class _Reader:
                     f"byte 0x{a[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)",
                     *_unpack(int(loc(bad[:1])[0])),
                 )
-            tokens = tokenize(buf, a)
+            tokens = tokenize(c)
             if self.offset == 0 and len(tokens):
                 lead = buf[: tokens.start[0]]
                 if lead.strip():
                     tokens.issues.append(Issue(len(lead) - len(lead.lstrip()), "stray-text", f"text {lead.strip()[:40]!r} before the first tag ignored"))
             events = nest(buf, tokens, self.state, self.offset)
-            extract(buf, a, tokens, events, self.rec, loc)
+            extract(c, tokens, events, self.rec, loc)
         except ChunkError as err:
             raise ReportParseError(err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))) from None
         issues = sorted(tokens.issues, key=lambda x: x.pos)
@@ -185,7 +186,7 @@ class _Reader:
             for issue in issues:
                 if issue.repair:
                     line, col = _unpack(int(loc(np.asarray([issue.pos]))[0]))
-                    raise ReportParseError(f"{issue.message} (strict reading)", line, col)
+                    raise ReportParseError(f"{issue.message} [refused: strict=True]", line, col)
         if issues:
             packed = loc(np.asarray([i.pos for i in issues], dtype=np.int64))
             for issue, p in zip(issues, packed.tolist(), strict=True):
@@ -230,7 +231,7 @@ class _Reader:
                 )
         if self.strict:
             raise ReportParseError(
-                f"<{element_name(stack[-1].code, stack[-1].name)}> is never closed (strict reading)",
+                f"<{element_name(stack[-1].code, stack[-1].name)}> is never closed [refused: strict=True]",
                 line,
                 col,
             )

@@ -54,10 +54,69 @@ def invalid_bytes(a: U8) -> I64:
     return np.flatnonzero(_INVALID[a])
 
 
+PAD = 80  # zero bytes after each chunk, so that 8-byte reads never run off its end
+
+
+class ChunkBytes:
+    """One chunk as bytes, as a ``uint8`` array and as 8-byte words at every offset."""
+
+    def __init__(self, buf: bytes) -> None:
+        self.buf = buf
+        self.padded = buf + bytes(PAD)
+        self.a: U8 = np.frombuffer(self.padded, np.uint8)[: len(buf)]
+        self._nonws: npt.NDArray[np.int32] | None = None
+        #: ``w[i]`` is the little-endian 64-bit word of bytes ``i .. i+7`` (a strided view)
+        self.w: npt.NDArray[np.uint64] = np.ndarray(
+            shape=(len(buf) + PAD - 8,), dtype="<u8", buffer=self.padded, strides=(1,)
+        )
+
+    def __len__(self) -> int:
+        return len(self.buf)
+
+    @property
+    def nonws(self) -> npt.NDArray[np.int32]:
+        """Running count of non-white bytes: ``nonws[i]`` counts bytes ``0 .. i``."""
+        if self._nonws is None:
+            self._nonws = np.cumsum(~_WS[self.a], dtype=np.int32)
+        return self._nonws
+
+    def count_nonws(self, s: I64, e: I64) -> I64:
+        """Non-white bytes in each span ``[s, e)``."""
+        cs = self.nonws
+        hi = np.where(e > 0, cs[np.clip(e - 1, 0, max(len(cs) - 1, 0))], 0)
+        lo = np.where(s > 0, cs[np.clip(s - 1, 0, max(len(cs) - 1, 0))], 0)
+        return np.where(e > s, hi - lo, 0).astype(np.int64)
+
+
+_ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _byte_mask(remaining: I64) -> npt.NDArray[np.uint64]:
+    """Mask keeping the first ``remaining`` bytes (0..8) of a little-endian word."""
+    r = np.clip(remaining, 0, 8).astype(np.uint64)
+    partial = (np.uint64(1) << (np.minimum(r, 7) * np.uint64(8))) - np.uint64(1)
+    return np.where(r >= 8, _ALL, partial).astype(np.uint64)
+
+
+def words(c: ChunkBytes, start: I64, nwords: int, end: I64 | None = None) -> npt.NDArray[np.uint64]:
+    """The bytes ``start .. start + 8*nwords`` as an ``(n, nwords)`` array of words.
+
+    Bytes at or past ``end`` are zero.
+    """
+    out = np.empty((len(start), nwords), dtype=np.uint64)
+    for k in range(nwords):
+        wk = c.w[start + 8 * k]
+        if end is not None:
+            wk &= _byte_mask(end - start - 8 * k)
+        out[:, k] = wk
+    return out
+
+
 def window(a: U8, start: I64, width: int, end: I64 | None = None, fill: int = 0) -> U8:
     """Gather ``a[start : start + width]`` for every start, as an ``(n, width)`` matrix.
 
-    Bytes at or past ``end`` (default: the end of ``a``) are replaced by ``fill``.
+    Bytes at or past ``end`` (default: the end of ``a``) are replaced by ``fill``. Used only
+    for the few tags the word-based readers cannot classify.
     """
     n = len(a)
     idx = start[:, None] + np.arange(width, dtype=np.int64)[None, :]
@@ -80,19 +139,36 @@ def name_length(a: U8, start: I64, width: int = NAME_WIDTH) -> I64:
     return first_true(_NAME_END[win])
 
 
-def classify_names(a: U8, start: I64, length: I64, names: tuple[bytes, ...]) -> I64:
-    """Code of each name (its index in ``names``), -1 when it is none of them."""
-    code = np.full(len(start), -1, dtype=np.int64)
-    if not len(start):
-        return code
-    width = max(len(x) for x in names)
-    win = window(a, start, width)
-    for i, name in enumerate(names):
-        L = len(name)
-        ref = np.frombuffer(name, np.uint8)
-        hit = (length == L) & (win[:, :L] == ref).all(axis=1)
-        code[hit] = i
-    return code
+def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I64, I64]:
+    """Code (index in ``names``, -1 for none) and length of the name at each start.
+
+    A name matches when its bytes stand at ``start`` and a delimiter (white space, ``>``,
+    ``/``, ``=``) follows. Names of no known kind get their length measured separately.
+    """
+    n = len(start)
+    code = np.full(n, -1, dtype=np.int64)
+    length = np.zeros(n, dtype=np.int64)
+    if not n:
+        return code, length
+    w0 = c.w[start]
+    for name in range(len(names)):
+        ref = names[name]
+        L = len(ref)
+        padded = ref + bytes(-L % 8)
+        refw = np.frombuffer(padded, "<u8")
+        m = (w0 & _byte_mask(np.asarray([L]))[0]) == refw[0]
+        cand = np.flatnonzero(m)
+        for k in range(1, len(refw)):
+            wk = c.w[start[cand] + 8 * k] & _byte_mask(np.asarray([L - 8 * k]))[0]
+            cand = cand[wk == refw[k]]
+        nxt = c.a[np.minimum(start[cand] + L, len(c) - 1)] if len(c) else np.zeros(0, np.uint8)
+        cand = cand[_NAME_END[nxt] | (start[cand] + L >= len(c))]
+        code[cand] = name
+        length[cand] = L
+    unknown = np.flatnonzero(code < 0)
+    if len(unknown):
+        length[unknown] = name_length(c.a, start[unknown])
+    return code, length
 
 
 def attribute_name_start(a: U8, eq: I64, width: int = NAME_WIDTH) -> I64:
@@ -112,12 +188,12 @@ def attribute_name_start(a: U8, eq: I64, width: int = NAME_WIDTH) -> I64:
     return eq - k
 
 
-def parse_numbers(a: U8, start: I64, end: I64) -> tuple[F64, Bool]:
+def parse_numbers(c: ChunkBytes, start: I64, end: I64) -> tuple[F64, Bool]:
     """Read the number in each span ``[start, end)``; also say which spans were readable.
 
     Spans hold decimal text with optional white space (``476.0``, ``4382.00000``). A span that
-    is empty, holds other characters, or does not form a number gives NaN and False. Spans
-    longer than :data:`NUMBER_WIDTH` bytes are stripped and read one by one.
+    is empty, holds other characters, or does not form a finite number gives NaN and False.
+    Spans longer than :data:`NUMBER_WIDTH` bytes are stripped and read one by one.
     """
     n = len(start)
     values = np.full(n, np.nan)
@@ -125,26 +201,38 @@ def parse_numbers(a: U8, start: I64, end: I64) -> tuple[F64, Bool]:
     if not n:
         return values, ok
     length = end - start
-    short = length <= NUMBER_WIDTH
+    short = (length <= NUMBER_WIDTH) & (length > 0)
     si = np.flatnonzero(short)
     if len(si):
-        win = window(a, start[si], NUMBER_WIDTH, end[si], fill=32)
-        allowed = _NUMERIC[win].all(axis=1)
-        nonblank = (~_WS[win]).any(axis=1)
-        good = allowed & nonblank
-        gi = si[good]
-        if len(gi):
-            strings = np.ascontiguousarray(win[good]).view(f"S{NUMBER_WIDTH}").ravel()
-            try:
-                values[gi] = strings.astype(np.float64)
-                ok[gi] = True
-            except ValueError:
-                for j, s in zip(gi, strings, strict=True):
-                    values[j], ok[j] = _one_number(bytes(s))
-    buf = a.tobytes() if np.any(~short) else b""
-    for j in np.flatnonzero(~short):
-        values[j], ok[j] = _one_number(buf[start[j] : end[j]])
+        raw = words(c, start[si], NUMBER_WIDTH // 8, end[si])
+        strings = raw.view(f"S{NUMBER_WIDTH}").ravel()
+        try:
+            got = strings.astype(np.float64)
+            values[si] = got
+            ok[si] = True
+            # names like "nan", "inf" or "1_0" parse too: check every non-digit span by hand
+            odd = ~np.isfinite(got) | _has_letters(raw)
+            for j in si[odd].tolist():
+                values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
+        except ValueError:
+            for j in si.tolist():
+                values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
+    for j in np.flatnonzero(~short & (length > 0)).tolist():
+        values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
     return values, ok
+
+
+_LETTER_BITS = np.uint64(0x4040404040404040)
+
+
+def _has_letters(raw: npt.NDArray[np.uint64]) -> Bool:
+    """True where a span may hold a byte other than digits, ``.+-``, space or ``eE``.
+
+    Digits and ``.+-`` and white space all have bit 6 (0x40) clear; letters have it set, so
+    only spans with some byte of bit 6 set (which includes ``e``/``E``) need a closer look.
+    """
+    hit = (raw & _LETTER_BITS) != 0
+    return np.asarray(hit.any(axis=1))
 
 
 def _one_number(text: bytes) -> tuple[float, bool]:
@@ -157,7 +245,7 @@ def _one_number(text: bytes) -> tuple[float, bool]:
         return float("nan"), False
 
 
-def span_codes(a: U8, start: I64, end: I64) -> tuple[I64, list[bytes]]:
+def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
     """Deduplicate the byte strings in spans ``[start, end)``.
 
     Returns a code per span and the distinct byte strings (``codes`` index into them). Spans
@@ -173,25 +261,22 @@ def span_codes(a: U8, start: I64, end: I64) -> tuple[I64, list[bytes]]:
     si = np.flatnonzero(short)
     lookup: dict[bytes, int] = {}
     if len(si):
-        win = window(a, start[si], STRING_WIDTH, end[si], fill=0)
-        # the length byte makes "a\0" and "a" differ
-        keyed = np.concatenate([win, length[si, None].astype(np.uint8)], axis=1)
-        keys = np.ascontiguousarray(keyed).view(f"V{STRING_WIDTH + 1}").ravel()
-        uniq, inverse = np.unique(keys, return_inverse=True)
-        base = len(uniques)
-        for u in uniq:
-            raw = u.tobytes()
-            uniques.append(raw[: raw[-1]])
-        for i, u in enumerate(uniques[base:]):
-            lookup[u] = base + i
-        codes[si] = base + inverse.ravel()
-    li = np.flatnonzero(~short)
-    if len(li):
-        buf = a.tobytes()
-        for j in li:
-            s = buf[start[j] : end[j]]
-            if s not in lookup:
-                lookup[s] = len(uniques)
-                uniques.append(s)
-            codes[j] = lookup[s]
+        nw = STRING_WIDTH // 8
+        raw = np.empty((len(si), nw + 1), dtype=np.uint64)
+        raw[:, :nw] = words(c, start[si], nw, end[si])
+        raw[:, nw] = length[si].astype(np.uint64)  # "a\0" and "a" differ by length
+        keys = np.ascontiguousarray(raw).view(f"V{8 * (nw + 1)}").ravel()
+        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        for f in first.tolist():
+            j = int(si[f])
+            uniques.append(c.buf[start[j] : end[j]])
+        for i, u in enumerate(uniques):
+            lookup[u] = i
+        codes[si] = inverse.ravel()
+    for j in np.flatnonzero(~short).tolist():
+        s = c.buf[start[j] : end[j]]
+        if s not in lookup:
+            lookup[s] = len(uniques)
+            uniques.append(s)
+        codes[j] = lookup[s]
     return codes, uniques

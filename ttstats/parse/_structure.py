@@ -77,6 +77,7 @@ class Nesting:
 
     stack: list[Frame] = field(default_factory=list)
     counters: dict[int, int] = field(default_factory=lambda: {c: 0 for c in TRACKED})
+    top_level: int = 0  # top-level elements met so far
 
 
 ALLOWED_PARENTS: dict[int, tuple[int, ...]] = {
@@ -115,33 +116,37 @@ def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     if (after < 0).any():
         return False
     level = np.where(kind == CLOSE, after + 1, np.where(kind == OPEN, after, after + 1))
-    # each close must match the last open at its level (in the chunk, else on the stack)
-    idx = np.arange(len(kind))
-    closes = np.flatnonzero(kind == CLOSE)
-    for lv in np.unique(level[closes]):
-        opens_lv = np.where((kind == OPEN) & (level == lv), idx, -1)
-        last = np.maximum.accumulate(opens_lv)
-        cl = closes[level[closes] == lv]
-        opener = last[cl]
-        from_stack = opener < 0
-        want = np.where(from_stack, stack[lv - 1].code if lv - 1 < d0 else -99, code[opener])
-        if (want != code[cl]).any():
-            return False
-        if (code[cl] == UNKNOWN).any():
-            names = _names(buf, t)
-            ridx = np.flatnonzero(real)
-            for c, o in zip(cl.tolist(), opener.tolist(), strict=True):
-                if code[c] == UNKNOWN:
-                    on = stack[lv - 1].name if o < 0 else names[ridx[o]]
-                    if names[ridx[c]] != on:
-                        return False
+    # each close must match the last open at its level (in the chunk, else on the stack):
+    # sorted by (level, position), a close follows its opener
+    oc = np.flatnonzero(kind != EMPTY)
+    order = oc[np.lexsort((oc, level[oc]))]
+    lv = level[order]
+    is_cl = kind[order] == CLOSE
+    j = np.flatnonzero(is_cl)
+    in_chunk = np.zeros(len(j), dtype=bool)
+    in_chunk[j > 0] = lv[j[j > 0] - 1] == lv[j[j > 0]]
+    opener = np.where(in_chunk, order[np.maximum(j - 1, 0)], -1)
+    stack_codes = np.asarray([f.code for f in stack] + [-99], dtype=np.int64)
+    want = np.where(in_chunk, code[np.maximum(opener, 0)], stack_codes[np.minimum(lv[j] - 1, d0)])
+    got = code[order[j]]
+    if (want != got).any():
+        return False
+    if (got == UNKNOWN).any():
+        names = _names(buf, t)
+        ridx = np.flatnonzero(real)
+        for c, o, lvl in zip(order[j].tolist(), opener.tolist(), lv[j].tolist(), strict=True):
+            if code[c] == UNKNOWN:
+                on = stack[lvl - 1].name if o < 0 else names[ridx[o]]
+                if names[ridx[c]] != on:
+                    return False
     # no report in a report, sample in a sample, ...
     for c in SIBLINGS:
-        inside = np.cumsum(np.where(code == c, np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0)), 0))
-        inside = inside + sum(1 for f in stack if f.code == c)
-        opening = (code == c) & (kind != CLOSE)
-        before = inside - (kind == OPEN) * opening
-        if (opening & (before > 0)).any():
+        sub = np.flatnonzero(code == c)
+        if not len(sub):
+            continue
+        d = np.where(kind[sub] == OPEN, 1, np.where(kind[sub] == CLOSE, -1, 0))
+        before = np.cumsum(d) - d + sum(1 for f in stack if f.code == c)
+        if ((kind[sub] != CLOSE) & (before > 0)).any():
             return False
     return True
 
@@ -240,15 +245,16 @@ def _annotate(
     parent_code = np.full(n, ROOT, dtype=np.int64)
     ords = np.full((n, 4), -1, dtype=np.int64)
     valid = np.ones(n, dtype=np.int64)
-    idx = np.arange(n)
     max_level = int(level.max()) if n else 0
+    elem_idx = np.flatnonzero(is_elem)
+    by_level = elem_idx[np.argsort(level[elem_idx], kind="stable")]
+    bounds = np.searchsorted(level[by_level], np.arange(1, max_level + 2))
+    prev_opens = np.zeros(0, dtype=np.int64)
     for lv in range(1, max_level + 1):
-        at = np.flatnonzero(is_elem & (level == lv))
-        if not len(at):
-            continue
+        at = by_level[bounds[lv - 1] : bounds[lv]]
         if lv > 1:
-            last = np.maximum.accumulate(np.where((kind == OPEN) & (level == lv - 1), idx, -1))
-            par = last[at]
+            k = np.searchsorted(prev_opens, at) - 1
+            par = np.where(k >= 0, prev_opens[np.maximum(k, 0)] if len(prev_opens) else -1, -1)
             parent[at] = par
             in_chunk = par >= 0
             frame = stack[lv - 2] if lv - 2 < d0 else None
@@ -262,6 +268,22 @@ def _annotate(
         else:
             pords = np.full((len(at), 4), -1, dtype=np.int64)
             pvalid = np.ones(len(at), dtype=np.int64)
+        prev_opens = at[kind[at] == OPEN]
+        if not len(at):
+            continue
+        if lv == 1:
+            tops = at[code[at] != PI]
+            if state.top_level <= 1 < state.top_level + len(tops):
+                second = tops[max(0, 1 - state.top_level)]
+                t.issues.append(
+                    Issue(
+                        int(pos[second]),
+                        "no-root",
+                        f"a second top-level element <{element_name(int(code[second]))}> and no "
+                        "<reports> root; the top-level elements are read as siblings",
+                    )
+                )
+            state.top_level += len(tops)
         ords[at] = pords
         for j, c in enumerate(TRACKED):
             mine = code[at] == c

@@ -29,9 +29,8 @@ from ._scan import (
     SLASH,
     U8,
     attribute_name_start,
-    classify_names,
-    is_ws,
-    name_length,
+    match_names,
+    ChunkBytes,
 )
 
 ELEMENTS: tuple[bytes, ...] = (
@@ -163,9 +162,10 @@ def strip_comments(buf: bytes, final: bool) -> tuple[bytes, int | None]:
     return bytes(out), None
 
 
-def tokenize(buf: bytes, a: U8) -> ChunkTokens:
+def tokenize(c: ChunkBytes) -> ChunkTokens:
     """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag."""
     issues: list[Issue] = []
+    buf, a = c.buf, c.a
     lt = np.flatnonzero(a == LT)
     gt = np.flatnonzero(a == GT)
     quot = np.flatnonzero(a == QUOT)
@@ -206,8 +206,7 @@ def tokenize(buf: bytes, a: U8) -> ChunkTokens:
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
     kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int64)
     name_start = lt + 1 + is_close
-    nlen = name_length(a, name_start)
-    code = classify_names(a, name_start, nlen, ELEMENTS)
+    code, nlen = match_names(c, name_start, ELEMENTS)
     code[special] = PI
     empty_name = (nlen == 0) & ~special
     if empty_name.any():
@@ -230,14 +229,15 @@ def tokenize(buf: bytes, a: U8) -> ChunkTokens:
         value_end=np.zeros(0, np.int64),
         issues=issues,
     )
-    _attributes(buf, a, tokens, quot, special)
+    _attributes(c, tokens, quot, special)
     return tokens
 
 
-def _attributes(buf: bytes, a: U8, t: ChunkTokens, quot: I64, special: np.ndarray) -> None:
+def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -> None:
     """Locate every attribute of the open and empty tags of ``t`` (fills its attr arrays)."""
     if not len(t):
         return
+    buf, a = c.buf, c.a
     after_name = t.name_start + t.name_len
     q0 = np.searchsorted(quot, after_name)
     q1 = np.searchsorted(quot, t.end)
@@ -245,14 +245,7 @@ def _attributes(buf: bytes, a: U8, t: ChunkTokens, quot: I64, special: np.ndarra
     apos = np.flatnonzero(a == APOS)
     has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
     content_end = t.end - (t.kind == EMPTY)  # the '/' of '/>' is not content
-    ws = is_ws(a)
-    nonws = np.cumsum(~ws, dtype=np.int64)
-
-    def count_nonws(s: I64, e: I64) -> I64:
-        # non-white bytes in [s, e)
-        hi = np.where(e > 0, nonws[np.maximum(e - 1, 0)], 0)
-        lo = np.where(s > 0, nonws[np.maximum(s - 1, 0)], 0)
-        return np.where(e > s, hi - lo, 0)
+    count_nonws = c.count_nonws
 
     candidates = (t.kind != CLOSE) & ~special
     fast = candidates & ~has_apos & (nq % 2 == 0)
@@ -339,4 +332,5 @@ def _attributes(buf: bytes, a: U8, t: ChunkTokens, quot: I64, special: np.ndarra
     t.attr_name_end = ne
     t.value_start = vo1
     t.value_end = vc
-    t.attr_code = classify_names(a, ns, ne - ns, ATTRIBUTES)
+    acode, alen = match_names(c, ns, ATTRIBUTES)
+    t.attr_code = np.where(alen == ne - ns, acode, -1)

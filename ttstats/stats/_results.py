@@ -41,11 +41,13 @@ class TestResult(NamedTuple):
         ``""`` where the p-value is defined, else why it is NaN.
     """
 
-    __test__ = False  # not a pytest test class, despite the name
-
     statistic: FloatArray
     pvalue: FloatArray
     reason: ReasonArray
+
+
+# Not a pytest test class, despite the name (NamedTuple bodies cannot hold the attribute).
+setattr(TestResult, "__test__", False)  # noqa: B010
 
 
 class MinimumDetectableLift(NamedTuple):

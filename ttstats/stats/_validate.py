@@ -155,9 +155,7 @@ class Reasons:
         return out
 
 
-def safe_counts(
-    reasons: Reasons, x: FloatArray, n: FloatArray
-) -> tuple[FloatArray, FloatArray]:
+def safe_counts(reasons: Reasons, x: FloatArray, n: FloatArray) -> tuple[FloatArray, FloatArray]:
     """Broadcast ``x, n`` to the full shape, replacing flagged cells by the harmless 0 of 1.
 
     Computing on the substitutes keeps numpy and scipy free of warnings; the results of those

@@ -1,0 +1,57 @@
+"""Vectorised statistics on counts (the ``stats`` layer): pure array functions, no I/O.
+
+Every function takes arrays of any broadcastable shape (a year of hourly samples x segments
+x recipes x steps is one call) and computes all cells at once. Two-arm functions take the
+treatment first, then the control: ``f(x_t, n_t, x_c, n_c)``. Options are keyword-only and
+named as in scipy (``alpha``, ``alternative="two-sided" | "less" | "greater"``).
+
+This layer imports numpy and scipy only, never pandas or the ``parse``/``analysis``/``cli``
+layers; statsmodels serves the tests as an independent check, not the code.
+
+Undefined cells and their reasons
+---------------------------------
+A cell that has no answer (NaN input, ``n = 0``, a step count above the entries, a control
+rate of 0 for a lift, a zero variance that would make an interval a point or a p-value 0, ...)
+is NaN in every numeric field of the result, never a made-up 0, and nothing raises for it.
+Every result is a NamedTuple whose last field, ``reason``, is an object array of ``str`` of
+the same shape: ``""`` where the cell is defined, otherwise the first reason that applies,
+for example::
+
+    >>> ci = proportion_interval([3, 5, 0], [10, 0, 4])
+    >>> ci.reason.tolist()
+    ['', 'no entries (n = 0)', '']
+    >>> difference_interval(1, 0, 1, 10).reason.item()
+    'treatment: no entries (n = 0)'
+
+In two-arm results the reason names the arm (``"treatment: ..."``, ``"control: ..."``).
+Read fields by name (``ci.low``, ``res.pvalue``): unpacking gives the reason too. Scalar
+inputs give 0-d arrays (``float(ci.low)``, ``ci.reason.item()``).
+
+:func:`adjust_pvalues` is the one exception: it returns a plain array, whose only NaNs are
+the input's (the caller already holds their reasons).
+
+Invalid *arguments* raise :class:`ValueError` naming the argument: an unknown ``method`` or
+``alternative``, ``alpha`` or ``power`` outside (0, 1), negative, fractional or infinite
+counts, rates outside [0, 1].
+"""
+
+from ._results import Interval, MinimumDetectableLift, SamplesToDetect, TestResult
+from .hypothesis_tests import proportion_test, sample_ratio_test
+from .multiple import adjust_pvalues
+from .power import minimum_detectable_lift, samples_to_detect
+from .proportions import difference_interval, lift_interval, proportion_interval
+
+__all__ = [
+    "Interval",
+    "MinimumDetectableLift",
+    "SamplesToDetect",
+    "TestResult",
+    "adjust_pvalues",
+    "difference_interval",
+    "lift_interval",
+    "minimum_detectable_lift",
+    "proportion_interval",
+    "proportion_test",
+    "sample_ratio_test",
+    "samples_to_detect",
+]
