@@ -76,6 +76,7 @@ TEXT_ELEMENTS = (AMOUNT, REVENUE, STEP, CODE, MESSAGE)
 
 _ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
 _ANY_REF = re.compile(r"&[^;\s]*;?")
+_TAGGED_CODE = re.compile(rb"<code>[^<]*</code>|<[^>]*>")
 
 
 def decode_text(raw: bytes, encoding: str) -> tuple[str, str | None]:
@@ -279,7 +280,10 @@ def extract(
     # -- message --------------------------------------------------------------------------------
     for e in events_of(MESSAGE).tolist():
         tok = int(ev.token[e])
-        rec.message.append(decode_text(buf[t.end[tok] + 1 : t.text_end[tok]].strip(), rec.encoding)[0])
+        body = buf[t.end[tok] + 1 :]
+        stop = body.find(b"</message")
+        body = _TAGGED_CODE.sub(b" ", body[: stop if stop >= 0 else len(body)])
+        rec.message.append(decode_text(b" ".join(body.split()), rec.encoding)[0])
         has, vs, ve = _attr_spans(t, np.asarray([tok]), A_CODE)
         if has[0]:
             rec.message_code.append(buf[vs[0] : ve[0]].decode("ascii", "replace"))
@@ -375,8 +379,10 @@ def _check_text(
     has_text = c.count_nonws(ts, te) > 0
     e = ev_of_tok
     owner_ok = (t.kind == OPEN) & (e >= 0) & np.isin(t.code, TEXT_ELEMENTS)
-    owner_ok &= np.where(e >= 0, ev.valid[np.maximum(e, 0)] == 1, False)
+    owner_ok &= (e >= 0) & (ev.valid[np.maximum(e, 0)] == 1) if len(ev.valid) else False
     used = has_text & owner_ok
+    # the message's own text may follow its <code> child
+    owner_ok |= (t.kind == CLOSE) & (t.code == CODE)
     stray = np.flatnonzero(has_text & ~owner_ok & (t.code != UNKNOWN))
     # text inside an unknown element is covered by the unknown-element warning
     for i in stray[:1000].tolist():

@@ -173,6 +173,13 @@ class _Reader:
                     *_unpack(int(loc(bad[:1])[0])),
                 )
             tokens = tokenize(c)
+            if len(tokens):
+                longest = int(np.argmax(tokens.text_end - tokens.end))
+                if tokens.text_end[longest] - tokens.end[longest] > MAX_TOKEN:
+                    raise ChunkError(
+                        f"a single text node is longer than {MAX_TOKEN >> 20} MiB: not a report",
+                        int(tokens.end[longest]) + 1,
+                    )
             if self.offset == 0 and len(tokens):
                 lead = buf[: tokens.start[0]]
                 if lead.strip():

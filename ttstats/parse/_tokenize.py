@@ -170,6 +170,18 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     gt = np.flatnonzero(a == GT)
     quot = np.flatnonzero(a == QUOT)
     n = len(lt)
+    second = a[np.minimum(lt + 1, len(a) - 1)] if n else np.zeros(0, np.uint8)
+    special = (second == BANG) | (second == QMARK)
+    if (second == BANG).any():
+        pos = int(lt[np.argmax(second == BANG)])
+        what = buf[pos : pos + 9]
+        if what.startswith(b"<!DOCTYPE"):
+            msg = "DOCTYPE declarations are refused (no DTD, entity or external resource is read)"
+        elif what.startswith(b"<![CDATA["):
+            msg = "CDATA sections are not part of the Performance Report format"
+        else:
+            msg = f"unexpected markup {what.decode('latin-1')!r}"
+        raise ChunkError(msg, pos)
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
     gi = np.searchsorted(gt, lt)
     for _ in range(64):
@@ -190,18 +202,6 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
         pos = int(nxt[np.argmax(inside)])
         raise ChunkError("'<' inside a tag", pos)
     # -- kinds and names -----------------------------------------------------------------
-    second = a[np.minimum(lt + 1, len(a) - 1)] if n else np.zeros(0, np.uint8)
-    special = (second == BANG) | (second == QMARK)
-    if (second == BANG).any():
-        pos = int(lt[np.argmax(second == BANG)])
-        what = buf[pos : pos + 9]
-        if what.startswith(b"<!DOCTYPE"):
-            msg = "DOCTYPE declarations are refused (no DTD, entity or external resource is read)"
-        elif what.startswith(b"<![CDATA["):
-            msg = "CDATA sections are not part of the Performance Report format"
-        else:
-            msg = f"unexpected markup {what.decode('latin-1')!r}"
-        raise ChunkError(msg, pos)
     is_close = second == SLASH
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
     kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int64)
