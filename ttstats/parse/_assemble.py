@@ -211,7 +211,7 @@ class _Warn:
         per_kind: Counter[str] = Counter()
         dropped: Counter[str] = Counter()
         first_dropped: dict[str, ParseWarning] = {}
-        for w in sorted(self.found, key=lambda w: (w.line, w.column)):
+        for w in sorted(self.found, key=lambda w: (w.line, w.column, w.kind, w.message)):
             per_kind[w.kind] += 1
             if per_kind[w.kind] <= 200:
                 out.append(w)
@@ -264,7 +264,8 @@ def _resolution(info: ReportInfo, r: int, s_rep: I64, s_valid: np.ndarray, durat
         return info.resolution  # type: ignore[return-value]
     common = [d for d, _ in seen.most_common() if d in RESOLUTIONS]
     chosen = common[0] if common else "day"
-    if info.resolution is not None or mine:
+    unanimous = len(seen) == 1 and common and sum(seen.values()) == len(mine)
+    if info.resolution is not None or (mine and not unanimous):
         warn.add(1, 1, "resolution", f"report {r} has resolution {info.resolution!r}; samples read on a {chosen!r} grid")
     return chosen
 

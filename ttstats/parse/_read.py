@@ -184,19 +184,21 @@ class _Reader:
                 lead = buf[: tokens.start[0]]
                 if lead.strip():
                     tokens.issues.append(Issue(len(lead) - len(lead.lstrip()), "stray-text", f"text {lead.strip()[:40]!r} before the first tag ignored"))
-            events = nest(buf, tokens, self.state, self.offset)
+            events = nest(buf, tokens, self.state, loc)
             extract(c, tokens, events, self.rec, loc)
         except ChunkError as err:
             raise ReportParseError(err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))) from None
-        issues = sorted(tokens.issues, key=lambda x: x.pos)
+        issues = sorted(tokens.issues, key=lambda x: (x.located is None, x.pos))
         if self.strict:
             for issue in issues:
                 if issue.repair:
-                    line, col = _unpack(int(loc(np.asarray([issue.pos]))[0]))
+                    where = issue.located if issue.located is not None else loc(np.asarray([issue.pos]))[0]
+                    line, col = _unpack(int(where))
                     raise ReportParseError(f"{issue.message} [refused: strict=True]", line, col)
         if issues:
-            packed = loc(np.asarray([i.pos for i in issues], dtype=np.int64))
-            for issue, p in zip(issues, packed.tolist(), strict=True):
+            packed = loc(np.asarray([i.pos for i in issues], dtype=np.int64)).tolist()
+            packed = [p if i.located is None else i.located for i, p in zip(issues, packed, strict=True)]
+            for issue, p in zip(issues, packed, strict=True):
                 self.found.append(ParseWarning(*_unpack(p), issue.kind, issue.message))
         self.end_loc = int(loc(np.asarray([len(a)]))[0])
         self.lines += len(nl)

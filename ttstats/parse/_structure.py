@@ -17,6 +17,7 @@ report, sample, recipe and step it belongs to, all as arrays.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -51,7 +52,7 @@ class Frame:
 
     code: int
     name: bytes
-    pos: int  # global position of its start tag
+    loc: int  # packed line << 32 | column of its start tag
     ords: tuple[int, int, int, int]  # report, sample, recipe, step ordinals (-1: none)
     valid: bool
 
@@ -151,7 +152,7 @@ def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     return True
 
 
-def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame], base: int) -> tuple[list[tuple[int, int, int, int]], list[Issue]]:
+def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> tuple[list[tuple[int, int, int, int]], list[Issue]]:
     """Walk the chunk's tags with a stack and return properly nested events.
 
     Each event is ``(token index or -1, kind, code, chunk position)``. ``stack`` holds the
@@ -160,12 +161,17 @@ def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame], base: int) -> tuple[
     names = _names(buf, t)
     events: list[tuple[int, int, int, int]] = []
     issues: list[Issue] = []
-    open_codes: list[tuple[int, bytes, int]] = [(f.code, f.name, f.pos - base) for f in stack]
+    open_codes: list[tuple[int, bytes, int]] = [(f.code, f.name, -1 - i) for i, f in enumerate(stack)]
 
     def close_top(pos: int, why: str | None) -> None:
         code, name, opened = open_codes.pop()
         if why is not None:
-            issues.append(Issue(opened if opened >= 0 else pos, "unclosed", f"<{element_name(code, name)}> {why}"))
+            # frames from earlier chunks (negative ``opened``) carry their location
+            located = stack[-1 - opened].loc if opened < 0 else None
+            issues.append(
+                Issue(max(opened, pos if opened < 0 else opened), "unclosed",
+                      f"<{element_name(code, name)}> {why}", located=located)
+            )
         events.append((-1, CLOSE, code, pos))
 
     for i in range(len(t)):
@@ -209,22 +215,29 @@ def _resembles(a: bytes, b: bytes) -> bool:
     return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))
 
 
-def nest(buf: bytes, t: ChunkTokens, state: Nesting, base: int) -> Events:
+def nest(buf: bytes, t: ChunkTokens, state: Nesting, loc: Callable[[I64], I64]) -> Events:
     """Turn the chunk's tags into properly nested events with parents and ordinals."""
     if _well_nested(buf, t, state.stack):
         real = np.flatnonzero(t.code != PI)
         tok = real
         kind, code, pos = t.kind[real], t.code[real], t.start[real]
     else:
-        ev, issues = _repair(buf, t, state.stack, base)
+        ev, issues = _repair(buf, t, state.stack)
         t.issues.extend(issues)
         arr = np.asarray(ev, dtype=np.int64).reshape(-1, 4)
         tok, kind, code, pos = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
-    return _annotate(buf, t, state, base, tok, kind, code, pos)
+    return _annotate(buf, t, state, loc, tok, kind, code, pos)
 
 
 def _annotate(
-    buf: bytes, t: ChunkTokens, state: Nesting, base: int, tok: I64, kind: I64, code: I64, pos: I64
+    buf: bytes,
+    t: ChunkTokens,
+    state: Nesting,
+    loc: Callable[[I64], I64],
+    tok: I64,
+    kind: I64,
+    code: I64,
+    pos: I64,
 ) -> Events:
     stack = state.stack
     d0 = len(stack)
@@ -313,7 +326,7 @@ def _annotate(
         new_stack.append(Frame(
             code=int(code[e]),
             name=_raw_name(buf, t, int(tok[e])),
-            pos=int(pos[e]) + base,
+            loc=int(loc(pos[e : e + 1])[0]),
             ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
             valid=bool(valid[e]),
         ))

@@ -110,6 +110,8 @@ class Issue:
     kind: str
     message: str
     repair: bool = True
+    #: an already located position (packed line << 32 | column), e.g. in an earlier chunk
+    located: int | None = None
 
 
 @dataclass

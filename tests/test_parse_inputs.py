@@ -1,0 +1,187 @@
+"""Sources (path, bytes, text, file object), encodings, chunking, and the Report's views."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import ttstats
+from ttstats.parse import MEASURES, _read
+
+from .conftest import read_quietly, sample
+
+
+def same(a: ttstats.Report, b: ttstats.Report) -> None:
+    assert a.reports == b.reports or all(
+        (x.campaign_id, x.segment) == (y.campaign_id, y.segment)
+        for x, y in zip(a.reports, b.reports, strict=True)
+    )
+    assert (a.recipes, a.steps, a.version) == (b.recipes, b.steps, b.version)
+    np.testing.assert_array_equal(a.samples.start, b.samples.start)
+    for m in MEASURES:
+        np.testing.assert_array_equal(getattr(a, m), getattr(b, m))
+        np.testing.assert_array_equal(getattr(a.campaign, m), getattr(b.campaign, m))
+    np.testing.assert_array_equal(a.present, b.present)
+    assert a.warnings == b.warnings
+
+
+@pytest.mark.parametrize("name", ["v2-small.xml", "v1-documented.xml", "seed-abbreviated.xml"])
+def test_every_kind_of_source_reads_the_same(name: str) -> None:
+    path = sample(name)
+    data = path.read_bytes()
+    ref = read_quietly(path)
+    same(ref, read_quietly(str(path)))
+    same(ref, read_quietly(data))
+    same(ref, read_quietly(bytearray(data)))
+    same(ref, read_quietly(data.decode("utf-8")))
+    same(ref, read_quietly(io.BytesIO(data)))
+    with path.open("rb") as fh:
+        same(ref, read_quietly(fh))
+
+
+@pytest.mark.parametrize("chunk", [7, 64, 1000])
+@pytest.mark.parametrize("name", ["v2-small.xml", "v1-documented.xml", "seed-abbreviated.xml"])
+def test_chunk_boundaries_change_nothing(
+    monkeypatch: pytest.MonkeyPatch, name: str, chunk: int
+) -> None:
+    ref = read_quietly(sample(name))
+    monkeypatch.setattr(_read, "CHUNK_SIZE", chunk)
+    same(ref, read_quietly(sample(name)))
+
+
+def test_text_mode_file_is_refused(tmp_path: Path) -> None:
+    p = tmp_path / "r.xml"
+    p.write_bytes(sample("v2-small.xml").read_bytes())
+    with p.open("r") as fh, pytest.raises(TypeError, match="binary"):
+        ttstats.read_report(fh)  # type: ignore[arg-type]
+
+
+def test_missing_file(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError):
+        ttstats.read_report(tmp_path / "nope.xml")
+
+
+def test_wrong_type() -> None:
+    with pytest.raises(TypeError, match="source must be"):
+        ttstats.read_report(3.5)  # type: ignore[arg-type]
+
+
+def test_bad_version_argument() -> None:
+    with pytest.raises(ValueError, match="version"):
+        ttstats.read_report(sample("v2-small.xml"), version=3)
+
+
+def test_latin1_and_bom_and_utf16() -> None:
+    body = (
+        '<reports><report><sample start="2009-08-01T00:00" duration="day">'
+        '<recipe name="Caf\u00e9"><step name="Entry"><amount>3.0</amount></step></recipe>'
+        "</sample></report></reports>"
+    )
+    latin = ('<?xml version="1.0" encoding="ISO-8859-1"?>' + body).encode("latin-1")
+    assert ttstats.read_report(latin).recipes == ("Caf\u00e9",)
+    bom = b"\xef\xbb\xbf" + body.encode("utf-8")
+    assert ttstats.read_report(bom).recipes == ("Caf\u00e9",)
+    utf16 = ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16")
+    assert ttstats.read_report(utf16).recipes == ("Caf\u00e9",)
+
+
+def test_version_given_by_the_caller() -> None:
+    r = ttstats.read_report(sample("v2-small.xml"), version=2)
+    assert r.version == 2
+    with pytest.warns(ttstats.ReportRepairWarning, match="version 1"):
+        r = ttstats.read_report(sample("v2-small.xml"), version=1)
+    # each element is still read by where it stands
+    assert r.count[0, 0, 0, 0] == 104.0
+
+
+def test_to_frame_columns_and_rows() -> None:
+    r = ttstats.read_report(sample("v2-small.xml"))
+    f = r.to_frame()
+    assert list(f.columns) == [
+        "report", "type", "segment", "segment_id", "sample_start", "duration", "recipe",
+        "step", "count", "revenue", "engagement_count", "engagement_total",
+        "engagement_sumsq", "is_campaign",
+    ]  # fmt: skip
+    R, S, K, T = r.shape
+    assert len(f) == R * S * (K + 1) * T
+    assert pd.api.types.is_datetime64_any_dtype(f["sample_start"])
+    assert f.loc[f.report == 2, "segment"].isna().all()
+    assert f.is_campaign.sum() == R * S * T
+    assert (f.loc[f.is_campaign, "recipe"] == "Campaign").all()
+    # the frame carries the same numbers as the arrays
+    np.testing.assert_array_equal(
+        f.loc[~f.is_campaign, "count"].to_numpy(),
+        r.count.reshape(-1),
+    )
+
+
+def test_sum_samples() -> None:
+    r = ttstats.read_report(sample("v2-small.xml"))
+    with pytest.warns(ttstats.AggregationWarning, match="visitor"):
+        total = r.sum_samples()
+    assert total.shape == (r.shape[0], 1, r.shape[2], r.shape[3])
+    np.testing.assert_allclose(total.count[:, 0], r.count.sum(axis=1), rtol=0, atol=1e-9)
+    np.testing.assert_allclose(total.campaign.revenue[:, 0], r.campaign.revenue.sum(axis=1))
+
+
+def test_arrays_are_read_only() -> None:
+    r = ttstats.read_report(sample("v2-small.xml"))
+    with pytest.raises(ValueError, match="read-only"):
+        r.count[0, 0, 0, 0] = 1.0
+    with pytest.raises(AttributeError):
+        r.version = 1  # type: ignore[misc]
+
+
+def test_omitted_samples_are_zero_inside_the_grid() -> None:
+    def smp(day: str, n: float) -> str:
+        return (
+            f'<sample start="2009-08-{day}T00:00" duration="day"><recipe name="A">'
+            f'<step name="Entry"><amount>{n}</amount><revenue>1.50</revenue></step></recipe></sample>'
+        )
+
+    xml = (
+        '<reports><report resolution="day" segment="S" segmentId="1">'
+        + smp("01", 5)
+        + smp("04", 7)
+        + '</report><report resolution="day">'
+        + smp("03", 2)
+        + smp("05", 1)
+        + "</report></reports>"
+    )
+    r = ttstats.read_report(xml)
+    days = [str(d)[:10] for d in r.samples.start]
+    assert days == ["2009-08-01", "2009-08-02", "2009-08-03", "2009-08-04", "2009-08-05"]
+    nan = np.nan
+    np.testing.assert_array_equal(r.count[0, :, 0, 0], [5, 0, 0, 7, nan])
+    np.testing.assert_array_equal(r.count[1, :, 0, 0], [nan, nan, 2, 0, 1])
+    np.testing.assert_array_equal(r.revenue[0, :, 0, 0], [1.5, 0, 0, 1.5, nan])
+    np.testing.assert_array_equal(r.present[0], [True, False, False, True, False])
+    np.testing.assert_array_equal(r.in_grid[1], [False, False, True, True, True])
+    # the summary recipe is absent: not reported anywhere
+    assert np.isnan(r.campaign.count).all()
+
+
+def test_month_and_week_grids() -> None:
+    def doc(res: str, starts: list[str]) -> str:
+        body = "".join(
+            f'<sample start="{s}" duration="{res}"><recipe name="A"><step name="E">'
+            "<amount>1.0</amount></step></recipe></sample>"
+            for s in starts
+        )
+        return f'<reports><report resolution="{res}">{body}</report></reports>'
+
+    r = ttstats.read_report(doc("month", ["2009-01-01T00:00", "2009-04-01T00:00"]))
+    assert [str(d)[:7] for d in r.samples.start] == ["2009-01", "2009-02", "2009-03", "2009-04"]
+    r = ttstats.read_report(doc("week", ["2009-01-05T00:00", "2009-01-26T00:00"]))
+    assert len(r.samples) == 4
+    r = ttstats.read_report(doc("hour", ["2009-01-05T22:00", "2009-01-06T01:00"]))
+    assert len(r.samples) == 4 and r.samples.duration == ("hour",) * 4
+
+
+def test_repr() -> None:
+    r = ttstats.read_report(sample("v2-small.xml"))
+    assert "3 report(s)" in repr(r) and "Experience A" in repr(r)
