@@ -18,7 +18,9 @@ def sample(name: str) -> Path:
     """Path of a published sample; the suite skips nothing: a missing sample is an error."""
     path = SAMPLES / name
     if not path.exists():
-        raise FileNotFoundError(f"published sample {path} is missing (is ../shared beside the checkout?)")
+        raise FileNotFoundError(
+            f"published sample {path} is missing (is ../shared beside the checkout?)"
+        )
     return path
 
 

@@ -80,9 +80,11 @@ def test_entity_reference_without_dtd_is_not_expanded() -> None:
 def test_huge_text_node(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_read, "CHUNK_SIZE", 1 << 16)
     monkeypatch.setattr(_read, "MAX_TOKEN", 1 << 20)
-    xml = b"<reports><report><sample><recipe name='A'><step name='E'><amount>" + b"9" * (
-        4 << 20
-    ) + b"</amount></step></recipe></sample></report></reports>"
+    xml = (
+        b"<reports><report><sample><recipe name='A'><step name='E'><amount>"
+        + b"9" * (4 << 20)
+        + b"</amount></step></recipe></sample></report></reports>"
+    )
 
     def attempt() -> None:
         with pytest.raises(ttstats.ReportParseError, match="longer than"):

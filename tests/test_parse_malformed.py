@@ -26,8 +26,10 @@ def kinds(r: ttstats.Report) -> list[str]:
 
 # 1. a closing tag that does not match
 # line 6 is the Visits step; its "</steps>" starts at column 20 + 5 + 1 = 26
-MISMATCH = wrap('<step name="Entry">476.0</step>\n<step name="Visits">370.0</steps>\n'
-                '<step name="Buy">12.0</step>')
+MISMATCH = wrap(
+    '<step name="Entry">476.0</step>\n<step name="Visits">370.0</steps>\n'
+    '<step name="Buy">12.0</step>'
+)
 
 
 def test_mismatched_close_tolerant() -> None:
@@ -48,9 +50,11 @@ def test_mismatched_close_strict() -> None:
 # 2. attributes with no white space between them
 # line 7: "<engagement " (12) + "stepName=\"Page Count\" " (22) + "count=\"190\" " (12)
 # + "total=\"558.00000\"" (17) = 63 characters before sumOfSquares, so column 64
-GLUED = wrap('<step name="Page Count">1117.0</step>\n<engagementMetrics>\n'
-             '<engagement stepName="Page Count" count="190" total="558.00000"sumOfSquares="4382.00000"/>\n'
-             "</engagementMetrics>")
+GLUED = wrap(
+    '<step name="Page Count">1117.0</step>\n<engagementMetrics>\n'
+    '<engagement stepName="Page Count" count="190" total="558.00000"sumOfSquares="4382.00000"/>\n'
+    "</engagementMetrics>"
+)
 
 
 def test_glued_attributes_keep_sum_of_squares() -> None:
@@ -110,8 +114,10 @@ def test_unclosed_strict() -> None:
 
 
 # 4. engagement elements with no engagementMetrics wrapper
-NO_WRAPPER = wrap('<step name="Score">1100.0</step>\n'
-                  '<engagement stepName="Score" count="207" total="117.00000" sumOfSquares="843.00000"/>')
+NO_WRAPPER = wrap(
+    '<step name="Score">1100.0</step>\n'
+    '<engagement stepName="Score" count="207" total="117.00000" sumOfSquares="843.00000"/>'
+)
 
 
 def test_engagement_without_wrapper() -> None:
@@ -184,9 +190,11 @@ def test_duplicate_value_keeps_the_first_and_says_so() -> None:
 
 
 def test_engagement_with_unknown_step_becomes_a_step() -> None:
-    xml = wrap('<step name="Entry">5.0</step>\n<engagementMetrics>'
-               '<engagement stepName="Scroll" count="3" total="6.0" sumOfSquares="14.0"/>'
-               "</engagementMetrics>")
+    xml = wrap(
+        '<step name="Entry">5.0</step>\n<engagementMetrics>'
+        '<engagement stepName="Scroll" count="3" total="6.0" sumOfSquares="14.0"/>'
+        "</engagementMetrics>"
+    )
     r = ttstats.read_report(xml)
     assert r.steps == ("Entry", "Scroll")
     assert np.isnan(r.count[0, 0, 0, 1])

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from .._errors import ReportParseError
 from ._extract import E_SUMSQ, FINAL_STEP, Records
@@ -16,7 +19,7 @@ _STEP_MINUTES = {"hour": 60, "day": 1440, "week": 10080}
 NFIELDS = E_SUMSQ + 1
 
 
-def _cat(parts: list[I64], dtype: type = np.int64) -> I64:
+def _cat(parts: Sequence[npt.NDArray[Any]], dtype: type = np.int64) -> npt.NDArray[Any]:
     return np.concatenate(parts).astype(dtype) if parts else np.zeros(0, dtype)
 
 
@@ -55,8 +58,8 @@ def assemble(
     rep_index = np.cumsum(rep_valid) - 1
     rep_index = np.where(rep_valid, rep_index, -1)
     infos: list[ReportInfo] = []
-    for r in [r for r in rec.reports if r["valid"]]:
-        infos.append(_report_info(r, warn))
+    for attrs in [x for x in rec.reports if x["valid"]]:
+        infos.append(_report_info(attrs, warn))
     if not infos:
         if rec.first_element is None:
             raise ReportParseError("no XML elements found: empty or not a Performance Report", 1, 1)
@@ -75,7 +78,12 @@ def assemble(
         t = parsed[starts[i]]
         if t is None:
             line, col = _unpack(int(s_pos[i]))
-            warn.add(line, col, "bad-sample", f"<sample> with unreadable start {starts[i]!r}; its values are not read")
+            warn.add(
+                line,
+                col,
+                "bad-sample",
+                f"<sample> with unreadable start {starts[i]!r}; its values are not read",
+            )
             s_valid[i] = False
         else:
             s_min[i] = t.astype(np.int64)
@@ -91,12 +99,19 @@ def assemble(
         if len(off):
             first = mine[np.isin(s_min[mine], off)][0]
             line, col = _unpack(int(s_pos[first]))
-            warn.add(line, col, "off-grid", f"{len(off)} sample(s) of report {r} do not start on its {res[r]} grid; kept as extra samples")
-        cells = [(int(m), res[r]) for m in np.union1d(grid, got)]
-        grid_of.append(cells)
-        keys.extend(cells)
+            warn.add(
+                line,
+                col,
+                "off-grid",
+                f"{len(off)} sample(s) of report {r} do not start on its {res[r]} grid; kept as extra samples",
+            )
+        points = [(int(m), res[r]) for m in np.union1d(grid, got)]
+        grid_of.append(points)
+        keys.extend(points)
     # actual samples keep their own duration label when it differs
-    axis = sorted(set(keys), key=lambda k: (k[0], RESOLUTIONS.index(k[1]) if k[1] in RESOLUTIONS else 9, k[1]))
+    axis = sorted(
+        set(keys), key=lambda k: (k[0], RESOLUTIONS.index(k[1]) if k[1] in RESOLUTIONS else 9, k[1])
+    )
     axis_index = {k: i for i, k in enumerate(axis)}
     S = len(axis)
     in_grid = np.zeros((R, S), dtype=bool)
@@ -112,9 +127,13 @@ def assemble(
     k_sample = _cat(rec.recipe_sample)
     k_name = _cat(rec.recipe_name)
     k_ok = (_cat(rec.recipe_valid) == 1) & (k_sample >= 0)
-    k_ok &= np.where(k_sample >= 0, s_valid[np.maximum(k_sample, 0)] if len(s_valid) else False, False)
+    k_ok &= np.where(
+        k_sample >= 0, s_valid[np.maximum(k_sample, 0)] if len(s_valid) else False, False
+    )
     camp_id = rec.names.get(campaign_recipe.encode(rec.encoding))
-    recipe_ids = list(dict.fromkeys(k_name[k_ok & (k_name != (camp_id if camp_id is not None else -9))].tolist()))
+    recipe_ids = list(
+        dict.fromkeys(k_name[k_ok & (k_name != (camp_id if camp_id is not None else -9))].tolist())
+    )
     K = len(recipe_ids)
     recipe_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
     recipe_pos[recipe_ids] = np.arange(K)
@@ -146,7 +165,11 @@ def assemble(
         ls = last_step[v_recipe[final]]
         name[final] = np.where(ls >= 0, t_name[np.maximum(ls, 0)], -1)
         for j in np.flatnonzero(final & ok & (name < 0))[:100].tolist():
-            warn.add(*_unpack(int(v_pos[j])), "no-step", "recipe-level <amount> in a recipe without steps; its revenue is not read")
+            warn.add(
+                *_unpack(int(v_pos[j])),
+                "no-step",
+                "recipe-level <amount> in a recipe without steps; its revenue is not read",
+            )
     ok &= name >= 0
     extra = [n for n in dict.fromkeys(name[ok].tolist()) if n not in set(step_ids)]
     step_ids += extra
@@ -166,10 +189,18 @@ def assemble(
     if len(dup):
         for j in dup[:100].tolist():
             v = sel[order[j]]
-            warn.add(*_unpack(int(v_pos[v])), "duplicate", f"a second value {v_value[v]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped")
+            warn.add(
+                *_unpack(int(v_pos[v])),
+                "duplicate",
+                f"a second value {v_value[v]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped",
+            )
         if len(dup) > 100:
             v = sel[order[dup[100]]]
-            warn.add(*_unpack(int(v_pos[v])), "duplicate", f"{len(dup) - 100} more duplicated values dropped")
+            warn.add(
+                *_unpack(int(v_pos[v])),
+                "duplicate",
+                f"{len(dup) - 100} more duplicated values dropped",
+            )
     keep = np.ones(len(fs), dtype=bool)
     keep[dup] = False
     arr = np.full(shape, np.nan)
@@ -177,20 +208,29 @@ def assemble(
     _zero_fill(arr, in_grid, present, warn, [rec.name_text[i] for i in recipe_ids])
     # -- version ------------------------------------------------------------------------------
     doc_version = 2 if rec.has_step_amount else 1
-    if version is not None and version != doc_version and (rec.has_step_amount or rec.has_step_text):
-        warn.add(1, 1, "version", f"read as version {version} as asked, but the document has the shape of version {doc_version}; each element was read by where it stands")
+    if (
+        version is not None
+        and version != doc_version
+        and (rec.has_step_amount or rec.has_step_text)
+    ):
+        warn.add(
+            1,
+            1,
+            "version",
+            f"read as version {version} as asked, but the document has the shape of version {doc_version}; each element was read by where it stands",
+        )
     recipes = tuple(rec.name_text[i] for i in recipe_ids)
     steps = tuple(rec.name_text[i] for i in step_ids)
-    cells = Cells(*(arr[:, :, :K, :, f] for f in range(NFIELDS)))
-    camp = Cells(*(arr[:, :, K, :, f] for f in range(NFIELDS)))
+    experiences = Cells(*(arr[:, :, :K, :, f] for f in range(NFIELDS)))
+    summary = Cells(*(arr[:, :, K, :, f] for f in range(NFIELDS)))
     sample_start = np.asarray([k[0] for k in axis], dtype="datetime64[m]")
     return Report(
         reports=tuple(infos),
         samples=SampleAxis(sample_start, tuple(k[1] for k in axis)),
         recipes=recipes,
         steps=steps,
-        cells=cells.map(lambda x: x),
-        campaign=camp.map(lambda x: x),
+        cells=experiences.map(lambda x: x),
+        campaign=summary.map(lambda x: x),
         present=present,
         in_grid=in_grid,
         version=version if version is not None else doc_version,
@@ -220,7 +260,11 @@ class _Warn:
                 first_dropped.setdefault(w.kind, w)
         for kind, n in dropped.items():
             w = first_dropped[kind]
-            out.append(ParseWarning(w.line, w.column, kind, f"{n} more warnings of kind {kind!r} from here on"))
+            out.append(
+                ParseWarning(
+                    w.line, w.column, kind, f"{n} more warnings of kind {kind!r} from here on"
+                )
+            )
         return tuple(out)
 
 
@@ -228,14 +272,29 @@ def _report_info(r: dict[str, object], warn: _Warn) -> ReportInfo:
     line, col = _unpack(int(r["pos"]))  # type: ignore[call-overload]
     seg, segs = r.get("segment"), r.get("segments")
     if seg is not None and segs is not None and seg != segs:
-        warn.add(line, col, "attribute", f"report has segment={seg!r} and segments={segs!r}; segment is used")
+        warn.add(
+            line,
+            col,
+            "attribute",
+            f"report has segment={seg!r} and segments={segs!r}; segment is used",
+        )
     segment = seg if seg is not None else segs
     cid = _int(r.get("campaignId"))
     if r.get("campaignId") is not None and cid is None:
-        warn.add(line, col, "attribute", f"campaignId {r.get('campaignId')!r} is not an integer; read as None")
+        warn.add(
+            line,
+            col,
+            "attribute",
+            f"campaignId {r.get('campaignId')!r} is not an integer; read as None",
+        )
     sid = _int(r.get("segmentId"))
     if r.get("segmentId") is not None and sid is None:
-        warn.add(line, col, "attribute", f"segmentId {r.get('segmentId')!r} is not an integer; read as None")
+        warn.add(
+            line,
+            col,
+            "attribute",
+            f"segmentId {r.get('segmentId')!r} is not an integer; read as None",
+        )
     times = []
     for key in ("start", "end"):
         raw = r.get(key)
@@ -254,19 +313,36 @@ def _report_info(r: dict[str, object], warn: _Warn) -> ReportInfo:
     )
 
 
-def _resolution(info: ReportInfo, r: int, s_rep: I64, s_valid: np.ndarray, durations: list[str | None], warn: _Warn) -> str:
+def _resolution(
+    info: ReportInfo,
+    r: int,
+    s_rep: I64,
+    s_valid: np.ndarray,
+    durations: list[str | None],
+    warn: _Warn,
+) -> str:
     mine = [durations[i] for i in np.flatnonzero(s_valid & (s_rep == r)).tolist()]
     seen = Counter(d for d in mine if d is not None)
     if info.resolution in RESOLUTIONS:
         other = [d for d in seen if d != info.resolution]
         if other:
-            warn.add(1, 1, "duration", f"report {r} has resolution {info.resolution!r} but samples of duration {other}; the report's resolution is used")
-        return info.resolution  # type: ignore[return-value]
+            warn.add(
+                1,
+                1,
+                "duration",
+                f"report {r} has resolution {info.resolution!r} but samples of duration {other}; the report's resolution is used",
+            )
+        return str(info.resolution)
     common = [d for d, _ in seen.most_common() if d in RESOLUTIONS]
     chosen = common[0] if common else "day"
     unanimous = len(seen) == 1 and common and sum(seen.values()) == len(mine)
     if info.resolution is not None or (mine and not unanimous):
-        warn.add(1, 1, "resolution", f"report {r} has resolution {info.resolution!r}; samples read on a {chosen!r} grid")
+        warn.add(
+            1,
+            1,
+            "resolution",
+            f"report {r} has resolution {info.resolution!r}; samples read on a {chosen!r} grid",
+        )
     return chosen
 
 
@@ -282,19 +358,27 @@ def _grid(got: I64, res: str) -> I64:
     return np.arange(lo, hi + 1, _STEP_MINUTES[res], dtype=np.int64)
 
 
-def _warn_duplicate_samples(s_rep: I64, s_axis: I64, s_valid: np.ndarray, s_pos: I64, warn: _Warn) -> None:
+def _warn_duplicate_samples(
+    s_rep: I64, s_axis: I64, s_valid: np.ndarray, s_pos: I64, warn: _Warn
+) -> None:
     v = np.flatnonzero(s_valid)
     key = s_rep[v] * (int(s_axis.max(initial=0)) + 1) + s_axis[v]
     _, first, counts = np.unique(key, return_index=True, return_counts=True)
     for j in np.flatnonzero(counts > 1)[:100].tolist():
         same = v[key == key[first[j]]]
         line, col = _unpack(int(s_pos[same[1]]))
-        warn.add(line, col, "duplicate-sample", f"the same sample appears {counts[j]} times in report {int(s_rep[same[0]])}; values are merged and any value given twice keeps the first")
+        warn.add(
+            line,
+            col,
+            "duplicate-sample",
+            f"the same sample appears {counts[j]} times in report {int(s_rep[same[0]])}; values are merged and any value given twice keeps the first",
+        )
 
 
-def _zero_fill(arr: np.ndarray, in_grid: np.ndarray, present: np.ndarray, warn: _Warn, recipes: list[str]) -> None:
+def _zero_fill(
+    arr: np.ndarray, in_grid: np.ndarray, present: np.ndarray, warn: _Warn, recipes: list[str]
+) -> None:
     """Inside a report's grid, a measure the report carries is 0 where not given."""
-    R, S, K1, T, F = arr.shape
     given = ~np.isnan(arr)
     carried = given.any(axis=1)  # (R, K1, T, F)
     # recipes missing from samples the document did contain
@@ -304,6 +388,11 @@ def _zero_fill(arr: np.ndarray, in_grid: np.ndarray, present: np.ndarray, warn: 
     for r, k in zip(*np.nonzero(missing.any(axis=1)), strict=True):
         n = int(missing[r, :, k].sum())
         name = recipes[k] if k < len(recipes) else "the summary recipe"
-        warn.add(1, 1, "missing-recipe", f"{name!r} is absent from {n} sample(s) of report {int(r)} that the document contains; read as zero, like an omitted sample")
+        warn.add(
+            1,
+            1,
+            "missing-recipe",
+            f"{name!r} is absent from {n} sample(s) of report {int(r)} that the document contains; read as zero, like an omitted sample",
+        )
     fill = in_grid[:, :, None, None, None] & carried[:, None] & ~given
     arr[fill] = 0.0

@@ -42,7 +42,6 @@ from ._tokenize import (
     MESSAGE,
     METRICS,
     OPEN,
-    PI,
     RECIPE,
     REPORT,
     REPORTS,
@@ -90,7 +89,9 @@ def decode_text(raw: bytes, encoding: str) -> tuple[str, str | None]:
     if "&" in text:
         bad = [m.group(0) for m in _ANY_REF.finditer(text) if not _ENTITY.fullmatch(m.group(0))]
         if bad:
-            problem = f"undefined entity reference {bad[0]!r} kept as text (entities are not expanded)"
+            problem = (
+                f"undefined entity reference {bad[0]!r} kept as text (entities are not expanded)"
+            )
             text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
         else:
             text = html.unescape(text)
@@ -166,7 +167,7 @@ def extract(
     c: ChunkBytes, t: ChunkTokens, ev: Events, rec: Records, loc: Callable[[I64], I64]
 ) -> None:
     """Read one chunk's elements, attributes, text and numbers into ``rec``."""
-    buf, a = c.buf, c.a
+    buf = c.buf
     issues = t.issues
     elem = ev.kind != CLOSE
     if rec.first_element is None and elem.any():
@@ -184,7 +185,10 @@ def extract(
     # -- reports (few: read one by one) ----------------------------------------------------
     for e in np.flatnonzero(elem & (ev.code == REPORT)).tolist():
         tok = int(ev.token[e])
-        attrs: dict[str, object] = {"pos": int(loc(ev.pos[e : e + 1])[0]), "valid": bool(ev.valid[e])}
+        attrs: dict[str, object] = {
+            "pos": int(loc(ev.pos[e : e + 1])[0]),
+            "valid": bool(ev.valid[e]),
+        }
         for k in np.flatnonzero(t.attr_token == tok).tolist():
             code = int(t.attr_code[k])
             if code < 0:
@@ -195,7 +199,9 @@ def extract(
                 continue
             text, problem = decode_text(raw, rec.encoding)
             if problem:
-                issues.append(Issue(int(t.value_start[k]), "encoding", f"attribute {key}: {problem}"))
+                issues.append(
+                    Issue(int(t.value_start[k]), "encoding", f"attribute {key}: {problem}")
+                )
             attrs[key] = text
         rec.reports.append(attrs)
     # -- samples ------------------------------------------------------------------------------
@@ -207,7 +213,9 @@ def extract(
         has, vs, ve = _attr_spans(t, ev.token[se], attr)
         codes, uniq = span_codes(c, vs, ve)
         strs = [u.decode("ascii", "replace") for u in uniq]
-        out.append([strs[c] if h else None for c, h in zip(codes.tolist(), has.tolist(), strict=True)])
+        out.append(
+            [strs[c] if h else None for c, h in zip(codes.tolist(), has.tolist(), strict=True)]
+        )
     # -- recipes and steps ------------------------------------------------------------------
     for code, owner_col, own_tab in (
         (RECIPE, 1, (rec.recipe_sample, rec.recipe_name, rec.recipe_valid, rec.recipe_pos)),
@@ -219,7 +227,13 @@ def extract(
         ids = np.where(has == 1, ids, -1)
         missing = np.flatnonzero((has == 0) & (ev.valid[ee] == 1))
         for j in missing[:100].tolist():
-            issues.append(Issue(int(ev.pos[ee[j]]), "no-name", f"<{ELEMENTS[code].decode()}> without a name attribute; its values are not read"))
+            issues.append(
+                Issue(
+                    int(ev.pos[ee[j]]),
+                    "no-name",
+                    f"<{ELEMENTS[code].decode()}> without a name attribute; its values are not read",
+                )
+            )
         own_tab[0].append(ev.ords[ee, owner_col])
         own_tab[1].append(ids)
         own_tab[2].append(np.where(has == 1, ev.valid[ee], 0))
@@ -237,21 +251,59 @@ def extract(
         vals, ok = parse_numbers(c, t.end[tk] + 1, t.text_end[tk])
         for j in np.flatnonzero(~ok)[:1000].tolist():
             raw = buf[t.end[tk[j]] + 1 : t.text_end[tk[j]]].strip()[:40]
-            issues.append(Issue(int(t.end[tk[j]]) + 1, "bad-number", f"unreadable number {raw.decode('utf-8', 'replace')!r} in <{ELEMENTS[code].decode()}>; read as NaN"))
+            issues.append(
+                Issue(
+                    int(t.end[tk[j]]) + 1,
+                    "bad-number",
+                    f"unreadable number {raw.decode('utf-8', 'replace')!r} in <{ELEMENTS[code].decode()}>; read as NaN",
+                )
+            )
         pc = ev.parent_code[ee]
         if code == STEP:
             rec.has_step_text = True
-            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), COUNT, vals, loc(t.end[tk] + 1))
+            _add_values(
+                rec,
+                ev.ords[ee, 2],
+                ev.ords[ee, 3],
+                np.full(len(ee), -1),
+                COUNT,
+                vals,
+                loc(t.end[tk] + 1),
+            )
         elif code == REVENUE:
-            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), REV, vals, loc(t.end[tk] + 1))
+            _add_values(
+                rec,
+                ev.ords[ee, 2],
+                ev.ords[ee, 3],
+                np.full(len(ee), -1),
+                REV,
+                vals,
+                loc(t.end[tk] + 1),
+            )
         else:
             in_step = pc == STEP
             if in_step.any():
                 rec.has_step_amount = True
             s = np.flatnonzero(in_step)
-            _add_values(rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], np.full(len(s), -1), COUNT, vals[s], loc(t.end[tk[s]] + 1))
+            _add_values(
+                rec,
+                ev.ords[ee[s], 2],
+                ev.ords[ee[s], 3],
+                np.full(len(s), -1),
+                COUNT,
+                vals[s],
+                loc(t.end[tk[s]] + 1),
+            )
             r = np.flatnonzero(~in_step)
-            _add_values(rec, ev.ords[ee[r], 2], np.full(len(r), -1), np.full(len(r), FINAL_STEP), REV, vals[r], loc(t.end[tk[r]] + 1))
+            _add_values(
+                rec,
+                ev.ords[ee[r], 2],
+                np.full(len(r), -1),
+                np.full(len(r), FINAL_STEP),
+                REV,
+                vals[r],
+                loc(t.end[tk[r]] + 1),
+            )
     # -- engagement -----------------------------------------------------------------------------
     ee = events_of(ENGAGEMENT)
     ee = ee[ev.token[ee] >= 0]
@@ -262,19 +314,43 @@ def extract(
         step_ord = ev.ords[ee, 3]
         no_step = (has_n == 0) & (step_ord < 0)
         for j in np.flatnonzero(no_step)[:100].tolist():
-            issues.append(Issue(int(ev.pos[ee[j]]), "no-step-name", "<engagement> outside a step without a stepName; its values are not read"))
+            issues.append(
+                Issue(
+                    int(ev.pos[ee[j]]),
+                    "no-step-name",
+                    "<engagement> outside a step without a stepName; its values are not read",
+                )
+            )
         if (ev.parent_code[ee] == RECIPE).any():
             for j in np.flatnonzero(ev.parent_code[ee] == RECIPE)[:1000].tolist():
-                issues.append(Issue(int(ev.pos[ee[j]]), "no-wrapper", "<engagement> without an <engagementMetrics> wrapper; read as the recipe's engagement"))
+                issues.append(
+                    Issue(
+                        int(ev.pos[ee[j]]),
+                        "no-wrapper",
+                        "<engagement> without an <engagementMetrics> wrapper; read as the recipe's engagement",
+                    )
+                )
         keep = ~no_step
         st = np.where(has_n == 1, -1, step_ord)
         for attr, fld in ((A_COUNT, E_COUNT), (A_TOTAL, E_TOTAL), (A_SUMSQ, E_SUMSQ)):
             has, vs, ve = _attr_spans(t, tk, attr)
             vals, ok = parse_numbers(c, vs, ve)
             for j in np.flatnonzero(keep & (has == 0))[:100].tolist():
-                issues.append(Issue(int(ev.pos[ee[j]]), "missing-attribute", f"<engagement> without {ATTRIBUTES[attr].decode()}; read as not reported"))
+                issues.append(
+                    Issue(
+                        int(ev.pos[ee[j]]),
+                        "missing-attribute",
+                        f"<engagement> without {ATTRIBUTES[attr].decode()}; read as not reported",
+                    )
+                )
             for j in np.flatnonzero(keep & (has == 1) & ~ok)[:100].tolist():
-                issues.append(Issue(int(vs[j]), "bad-number", f"unreadable {ATTRIBUTES[attr].decode()} {buf[vs[j]:ve[j]][:40].decode('utf-8', 'replace')!r}; read as NaN"))
+                issues.append(
+                    Issue(
+                        int(vs[j]),
+                        "bad-number",
+                        f"unreadable {ATTRIBUTES[attr].decode()} {buf[vs[j] : ve[j]][:40].decode('utf-8', 'replace')!r}; read as NaN",
+                    )
+                )
             m = keep & (has == 1)
             _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m], loc(ev.pos[ee[m]]))
     # -- message --------------------------------------------------------------------------------
@@ -289,7 +365,9 @@ def extract(
             rec.message_code.append(buf[vs[0] : ve[0]].decode("ascii", "replace"))
     for e in events_of(CODE).tolist():
         tok = int(ev.token[e])
-        rec.message_code.append(buf[t.end[tok] + 1 : t.text_end[tok]].strip().decode("ascii", "replace"))
+        rec.message_code.append(
+            buf[t.end[tok] + 1 : t.text_end[tok]].strip().decode("ascii", "replace")
+        )
 
 
 def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]) -> I64:
@@ -302,7 +380,9 @@ def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]
     return ids[codes] if len(codes) else codes
 
 
-def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64, pos: I64) -> None:
+def _add_values(
+    rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64, pos: I64
+) -> None:
     n = len(vals)
     if not n:
         return
@@ -314,7 +394,9 @@ def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, 
     rec.v_pos.append(np.asarray(pos, np.int64))
 
 
-def _check_attributes(buf: bytes, t: ChunkTokens, ev: Events, ev_of_tok: I64, issues: list[Issue]) -> None:
+def _check_attributes(
+    buf: bytes, t: ChunkTokens, ev: Events, ev_of_tok: I64, issues: list[Issue]
+) -> None:
     """Warn about attributes that are unknown, misplaced or given twice."""
     if not len(t.attr_token):
         return
@@ -335,16 +417,29 @@ def _check_attributes(buf: bytes, t: ChunkTokens, ev: Events, ev_of_tok: I64, is
         seen.add(key)
         n = int(((tcode == key[0]) & ~allowed).sum())
         el = ELEMENTS[key[0]].decode() if key[0] >= 0 else "?"
-        issues.append(Issue(int(t.attr_name_start[k]), "unknown-attribute", f"unknown attribute {name.decode('utf-8', 'replace')!r} on <{el}> ({n} in this part of the file) ignored: value {buf[t.value_start[k]:t.value_end[k]][:40].decode('utf-8', 'replace')!r}", repair=False))
+        issues.append(
+            Issue(
+                int(t.attr_name_start[k]),
+                "unknown-attribute",
+                f"unknown attribute {name.decode('utf-8', 'replace')!r} on <{el}> ({n} in this part of the file) ignored: value {buf[t.value_start[k] : t.value_end[k]][:40].decode('utf-8', 'replace')!r}",
+                repair=False,
+            )
+        )
     # the same attribute twice on one tag
-    key = t.attr_token * 64 + np.where(t.attr_code >= 0, t.attr_code, 63)
-    order = np.argsort(key, kind="stable")
-    dup = np.flatnonzero(np.diff(key[order]) == 0)
+    pair = t.attr_token * 64 + np.where(t.attr_code >= 0, t.attr_code, 63)
+    order = np.argsort(pair, kind="stable")
+    dup = np.flatnonzero(np.diff(pair[order]) == 0)
     for j in dup[:100].tolist():
         k = int(order[j + 1])
         if t.attr_code[k] < 0:
             continue
-        issues.append(Issue(int(t.attr_name_start[k]), "duplicate-attribute", f"attribute {ATTRIBUTES[int(t.attr_code[k])].decode()!r} given twice; the first value is kept, {buf[t.value_start[k]:t.value_end[k]][:40].decode('utf-8', 'replace')!r} dropped"))
+        issues.append(
+            Issue(
+                int(t.attr_name_start[k]),
+                "duplicate-attribute",
+                f"attribute {ATTRIBUTES[int(t.attr_code[k])].decode()!r} given twice; the first value is kept, {buf[t.value_start[k] : t.value_end[k]][:40].decode('utf-8', 'replace')!r} dropped",
+            )
+        )
 
 
 def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
@@ -373,7 +468,8 @@ def _check_text(
     n = len(t)
     used = np.zeros(n, dtype=bool)
     if not n:
-        return used
+        out: np.ndarray = np.asarray(used, dtype=bool)
+    return out
     buf = c.buf
     ts, te = t.end + 1, t.text_end
     has_text = c.count_nonws(ts, te) > 0
@@ -389,7 +485,19 @@ def _check_text(
         raw = buf[ts[i] : te[i]]
         first = len(raw) - len(raw.lstrip())
         shown = raw.strip()
-        issues.append(Issue(int(ts[i]) + first, "stray-text", f"stray text {shown[:40].decode('utf-8', 'replace')!r} ignored"))
+        issues.append(
+            Issue(
+                int(ts[i]) + first,
+                "stray-text",
+                f"stray text {shown[:40].decode('utf-8', 'replace')!r} ignored",
+            )
+        )
     if len(stray) > 1000:
-        issues.append(Issue(int(ts[stray[1000]]), "stray-text", f"{len(stray) - 1000} more stray text nodes ignored"))
+        issues.append(
+            Issue(
+                int(ts[stray[1000]]),
+                "stray-text",
+                f"{len(stray) - 1000} more stray text nodes ignored",
+            )
+        )
     return used

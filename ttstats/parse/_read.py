@@ -15,7 +15,7 @@ import re
 import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, TypeAlias
 
 import numpy as np
 
@@ -38,7 +38,7 @@ from ._tokenize import (
     tokenize,
 )
 
-Source = Union[str, bytes, bytearray, memoryview, os.PathLike[str], BinaryIO]
+Source: TypeAlias = str | bytes | bytearray | memoryview | os.PathLike[str] | BinaryIO
 
 #: bytes read at a time
 CHUNK_SIZE = 8 << 20
@@ -161,7 +161,9 @@ class _Reader:
             pos = np.asarray(pos, dtype=np.int64)
             k = np.searchsorted(nl, pos)
             line = self.lines + k + 1
-            prev = np.where(k > 0, nl[np.maximum(k - 1, 0)] if len(nl) else 0, self.last_nl - self.offset)
+            prev = np.where(
+                k > 0, nl[np.maximum(k - 1, 0)] if len(nl) else 0, self.last_nl - self.offset
+            )
             col = pos - prev
             return (line.astype(np.int64) << 32) | np.minimum(col, 2**32 - 1).astype(np.int64)
 
@@ -183,21 +185,35 @@ class _Reader:
             if self.offset == 0 and len(tokens):
                 lead = buf[: tokens.start[0]]
                 if lead.strip():
-                    tokens.issues.append(Issue(len(lead) - len(lead.lstrip()), "stray-text", f"text {lead.strip()[:40]!r} before the first tag ignored"))
+                    tokens.issues.append(
+                        Issue(
+                            len(lead) - len(lead.lstrip()),
+                            "stray-text",
+                            f"text {lead.strip()[:40]!r} before the first tag ignored",
+                        )
+                    )
             events = nest(buf, tokens, self.state, loc)
             extract(c, tokens, events, self.rec, loc)
         except ChunkError as err:
-            raise ReportParseError(err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))) from None
+            raise ReportParseError(
+                err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))
+            ) from None
         issues = sorted(tokens.issues, key=lambda x: (x.located is None, x.pos))
         if self.strict:
             for issue in issues:
                 if issue.repair:
-                    where = issue.located if issue.located is not None else loc(np.asarray([issue.pos]))[0]
+                    where = (
+                        issue.located
+                        if issue.located is not None
+                        else loc(np.asarray([issue.pos]))[0]
+                    )
                     line, col = _unpack(int(where))
                     raise ReportParseError(f"{issue.message} [refused: strict=True]", line, col)
         if issues:
             packed = loc(np.asarray([i.pos for i in issues], dtype=np.int64)).tolist()
-            packed = [p if i.located is None else i.located for i, p in zip(issues, packed, strict=True)]
+            packed = [
+                p if i.located is None else i.located for i, p in zip(issues, packed, strict=True)
+            ]
             for issue, p in zip(issues, packed, strict=True):
                 self.found.append(ParseWarning(*_unpack(p), issue.kind, issue.message))
         self.end_loc = int(loc(np.asarray([len(a)]))[0])
@@ -246,7 +262,12 @@ class _Reader:
             )
         for frame in reversed(stack):
             self.found.append(
-                ParseWarning(line, col, "unclosed", f"<{element_name(frame.code, frame.name)}> never closed; closed at the end of the document")
+                ParseWarning(
+                    line,
+                    col,
+                    "unclosed",
+                    f"<{element_name(frame.code, frame.name)}> never closed; closed at the end of the document",
+                )
             )
         self.state.stack = []
 
@@ -271,7 +292,9 @@ def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
         return _read_file(path), size
     if hasattr(source, "read"):
         return _read_stream(source), None
-    raise TypeError(f"source must be a path, bytes, an XML string or a binary file, not {type(source).__name__}")
+    raise TypeError(
+        f"source must be a path, bytes, an XML string or a binary file, not {type(source).__name__}"
+    )
 
 
 def _as_utf8(text: str) -> bytes:
@@ -295,7 +318,7 @@ def _read_file(path: Path) -> Iterator[bytes]:
 def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[bytes]:
     first = True
     while True:
-        block = fh.read(CHUNK_SIZE)
+        block: bytes | str = fh.read(CHUNK_SIZE)
         if isinstance(block, str):
             raise TypeError("the file object must be opened in binary mode ('rb')")
         if first and block[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -324,13 +347,17 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
             cut = open_comment
         if cut <= 0:
             if len(data) > MAX_TOKEN:
-                raise ReportParseError(f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report")
+                raise ReportParseError(
+                    f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report"
+                )
             carry, block = data, nxt
             continue
         yield data[:cut], False
         carry, block = data[cut:], nxt
         if len(carry) > MAX_TOKEN:
-            raise ReportParseError(f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report")
+            raise ReportParseError(
+                f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report"
+            )
 
 
 def _emit(found: tuple[ParseWarning, ...]) -> None:
@@ -338,6 +365,6 @@ def _emit(found: tuple[ParseWarning, ...]) -> None:
     kinds: dict[str, list[ParseWarning]] = {}
     for w in found:
         kinds.setdefault(w.kind, []).append(w)
-    for kind, ws in kinds.items():
+    for ws in kinds.values():
         more = f" (and {len(ws) - 1} more; see Report.warnings)" if len(ws) > 1 else ""
         warnings.warn(f"{ws[0]}{more}", ReportRepairWarning, stacklevel=3)

@@ -216,8 +216,8 @@ class Report:
             samples=SampleAxis(start, duration),
             cells=self.cells.map(lambda a: _nansum_keep(a, axis=1)),
             campaign=self.campaign.map(lambda a: _nansum_keep(a, axis=1)),
-            present=_frozen(self.present.any(axis=1, keepdims=True)),
-            in_grid=_frozen(self.in_grid.any(axis=1, keepdims=True)),
+            present=_frozen(np.asarray(self.present.any(axis=1, keepdims=True))),
+            in_grid=_frozen(np.asarray(self.in_grid.any(axis=1, keepdims=True))),
         )
 
     def to_frame(self) -> pd.DataFrame:
@@ -238,24 +238,22 @@ class Report:
         }
         ri, si, ki, ti = (ix.ravel() for ix in np.indices((r, s, k1, t)))
         infos = self.reports
-        frame = pd.DataFrame(
+        frame: pd.DataFrame = pd.DataFrame(
             {
                 "report": ri.astype(np.int64),
                 "type": pd.Series([infos[i].type for i in range(r)], dtype=object).take(ri).values,
                 "segment": pd.Series([infos[i].segment for i in range(r)], dtype=object)
                 .take(ri)
                 .values,
-                "segment_id": pd.array(
-                    [infos[i].segment_id for i in range(r)], dtype="Int64"
-                ).take(ri),
+                "segment_id": pd.array([infos[i].segment_id for i in range(r)], dtype="Int64").take(
+                    ri
+                ),
                 "sample_start": pd.to_datetime(self.samples.start.astype("datetime64[ns]")[si]),
                 "duration": np.asarray(self.samples.duration, dtype=object)[si]
                 if s
                 else np.empty(0, object),
                 "recipe": np.asarray(names, dtype=object)[ki],
-                "step": np.asarray(self.steps, dtype=object)[ti]
-                if t
-                else np.empty(0, object),
+                "step": np.asarray(self.steps, dtype=object)[ti] if t else np.empty(0, object),
                 **{name: arr.ravel() for name, arr in stacked.items()},
                 "is_campaign": ki == k,
             }

@@ -34,9 +34,9 @@ _NUMERIC[[ord(c) for c in "0123456789.eE+-"]] = True
 
 #: bytes that may be part of an attribute name
 _NAME_CHAR = np.zeros(256, dtype=np.bool_)
-_NAME_CHAR[[ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-"]] = (
-    True
-)
+_NAME_CHAR[
+    [ord(c) for c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_:.-"]
+] = True
 _NAME_CHAR[128:] = True
 
 NUMBER_WIDTH = 32
@@ -95,7 +95,8 @@ def _byte_mask(remaining: I64) -> npt.NDArray[np.uint64]:
     """Mask keeping the first ``remaining`` bytes (0..8) of a little-endian word."""
     r = np.clip(remaining, 0, 8).astype(np.uint64)
     partial = (np.uint64(1) << (np.minimum(r, 7) * np.uint64(8))) - np.uint64(1)
-    return np.where(r >= 8, _ALL, partial).astype(np.uint64)
+    out: npt.NDArray[np.uint64] = np.where(r >= 8, _ALL, partial).astype(np.uint64)
+    return out
 
 
 def words(c: ChunkBytes, start: I64, nwords: int, end: I64 | None = None) -> npt.NDArray[np.uint64]:
@@ -123,14 +124,15 @@ def window(a: U8, start: I64, width: int, end: I64 | None = None, fill: int = 0)
     limit = (np.full(len(start), n, np.int64) if end is None else np.minimum(end, n))[:, None]
     inside = idx < limit
     out = a[np.minimum(idx, n - 1) if n else idx]
-    out = np.where(inside, out, np.uint8(fill))
-    return out.astype(np.uint8, copy=False)
+    filled: U8 = np.where(inside, out, np.uint8(fill)).astype(np.uint8, copy=False)
+    return filled
 
 
 def first_true(mask: Bool) -> I64:
     """Index of the first True in each row of a 2-D mask (the row width when none is)."""
     hit = mask.any(axis=1)
-    return np.where(hit, mask.argmax(axis=1), mask.shape[1]).astype(np.int64)
+    out: I64 = np.where(hit, mask.argmax(axis=1), mask.shape[1]).astype(np.int64)
+    return out
 
 
 def name_length(a: U8, start: I64, width: int = NAME_WIDTH) -> I64:
@@ -178,7 +180,7 @@ def attribute_name_start(a: U8, eq: I64, width: int = NAME_WIDTH) -> I64:
     window the start is returned as ``eq - width`` (too long for a known name).
     """
     if not len(eq):
-        return eq.copy()
+        return np.zeros(0, dtype=np.int64)
     idx = eq[:, None] - width + np.arange(width, dtype=np.int64)[None, :]
     win = np.where(idx >= 0, a[np.maximum(idx, 0)], np.uint8(32))
     not_name = ~_NAME_CHAR[win]
@@ -266,7 +268,7 @@ def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
         raw[:, :nw] = words(c, start[si], nw, end[si])
         raw[:, nw] = length[si].astype(np.uint64)  # "a\0" and "a" differ by length
         keys = np.ascontiguousarray(raw).view(f"V{8 * (nw + 1)}").ravel()
-        uniq, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
         for f in first.tolist():
             j = int(si[f])
             uniques.append(c.buf[start[j] : end[j]])

@@ -152,7 +152,9 @@ def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     return True
 
 
-def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> tuple[list[tuple[int, int, int, int]], list[Issue]]:
+def _repair(
+    buf: bytes, t: ChunkTokens, stack: list[Frame]
+) -> tuple[list[tuple[int, int, int, int]], list[Issue]]:
     """Walk the chunk's tags with a stack and return properly nested events.
 
     Each event is ``(token index or -1, kind, code, chunk position)``. ``stack`` holds the
@@ -161,7 +163,9 @@ def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> tuple[list[tuple[
     names = _names(buf, t)
     events: list[tuple[int, int, int, int]] = []
     issues: list[Issue] = []
-    open_codes: list[tuple[int, bytes, int]] = [(f.code, f.name, -1 - i) for i, f in enumerate(stack)]
+    open_codes: list[tuple[int, bytes, int]] = [
+        (f.code, f.name, -1 - i) for i, f in enumerate(stack)
+    ]
 
     def close_top(pos: int, why: str | None) -> None:
         code, name, opened = open_codes.pop()
@@ -169,8 +173,12 @@ def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> tuple[list[tuple[
             # frames from earlier chunks (negative ``opened``) carry their location
             located = stack[-1 - opened].loc if opened < 0 else None
             issues.append(
-                Issue(max(opened, pos if opened < 0 else opened), "unclosed",
-                      f"<{element_name(code, name)}> {why}", located=located)
+                Issue(
+                    max(opened, pos if opened < 0 else opened),
+                    "unclosed",
+                    f"<{element_name(code, name)}> {why}",
+                    located=located,
+                )
             )
         events.append((-1, CLOSE, code, pos))
 
@@ -179,11 +187,19 @@ def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> tuple[list[tuple[
         if code == PI:
             continue
         if kind == CLOSE:
-            if open_codes and open_codes[-1][0] == code and (code != UNKNOWN or open_codes[-1][1] == name):
+            if (
+                open_codes
+                and open_codes[-1][0] == code
+                and (code != UNKNOWN or open_codes[-1][1] == name)
+            ):
                 open_codes.pop()
                 events.append((i, CLOSE, code, pos))
                 continue
-            match = [j for j, (c, nm, _) in enumerate(open_codes) if c == code and (c != UNKNOWN or nm == name)]
+            match = [
+                j
+                for j, (c, nm, _) in enumerate(open_codes)
+                if c == code and (c != UNKNOWN or nm == name)
+            ]
             if match:
                 while len(open_codes) > match[-1] + 1:
                     close_top(pos, f"never closed; closed by </{name.decode('utf-8', 'replace')}>")
@@ -192,12 +208,22 @@ def _repair(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> tuple[list[tuple[
             elif open_codes and _resembles(name, open_codes[-1][1]):
                 top_name = open_codes[-1][1].decode("utf-8", "replace")
                 issues.append(
-                    Issue(pos, "mismatched-close", f"closing tag </{name.decode('utf-8', 'replace')}> does not match <{top_name}>; read as </{top_name}>")
+                    Issue(
+                        pos,
+                        "mismatched-close",
+                        f"closing tag </{name.decode('utf-8', 'replace')}> does not match <{top_name}>; read as </{top_name}>",
+                    )
                 )
                 c, _, _ = open_codes.pop()
                 events.append((i, CLOSE, c, pos))
             else:
-                issues.append(Issue(pos, "stray-close", f"closing tag </{name.decode('utf-8', 'replace')}> matches no open element; ignored"))
+                issues.append(
+                    Issue(
+                        pos,
+                        "stray-close",
+                        f"closing tag </{name.decode('utf-8', 'replace')}> matches no open element; ignored",
+                    )
+                )
             continue
         if code in SIBLINGS and any(c == code for c, _, _ in open_codes):
             nm = element_name(code)
@@ -266,12 +292,14 @@ def _annotate(
     for lv in range(1, max_level + 1):
         at = by_level[bounds[lv - 1] : bounds[lv]]
         if lv > 1:
-            k = np.searchsorted(prev_opens, at) - 1
-            par = np.where(k >= 0, prev_opens[np.maximum(k, 0)] if len(prev_opens) else -1, -1)
+            kk = np.searchsorted(prev_opens, at) - 1
+            par = np.where(kk >= 0, prev_opens[np.maximum(kk, 0)] if len(prev_opens) else -1, -1)
             parent[at] = par
             in_chunk = par >= 0
             frame = stack[lv - 2] if lv - 2 < d0 else None
-            parent_code[at] = np.where(in_chunk, code[np.maximum(par, 0)], frame.code if frame else ROOT)
+            parent_code[at] = np.where(
+                in_chunk, code[np.maximum(par, 0)], frame.code if frame else ROOT
+            )
             pords = np.where(
                 in_chunk[:, None],
                 ords[np.maximum(par, 0)],
@@ -309,11 +337,23 @@ def _annotate(
         valid[at] = pvalid & ok
         bad = at[~ok & (pvalid == 1)]
         for b in bad[:1000].tolist():
-            nm = element_name(int(code[b]), buf[t.name_start[tok[b]] : t.name_start[tok[b]] + t.name_len[tok[b]]] if tok[b] >= 0 else b"")
+            nm = element_name(
+                int(code[b]),
+                buf[t.name_start[tok[b]] : t.name_start[tok[b]] + t.name_len[tok[b]]]
+                if tok[b] >= 0
+                else b"",
+            )
             pc = int(parent_code[b])
             where = "at the top level" if pc == ROOT else f"inside <{element_name(pc)}>"
             if code[b] != UNKNOWN:
-                t.issues.append(Issue(int(pos[b]), "misplaced", f"<{nm}> {where} is not part of the format; ignored with its content", repair=False))
+                t.issues.append(
+                    Issue(
+                        int(pos[b]),
+                        "misplaced",
+                        f"<{nm}> {where} is not part of the format; ignored with its content",
+                        repair=False,
+                    )
+                )
     # the elements still open after the chunk: at each level, the last open there
     depth = int(after[-1]) if n else d0
     new_stack: list[Frame] = []
@@ -323,13 +363,15 @@ def _annotate(
             new_stack.append(stack[lv - 1])
             continue
         e = int(opened[-1])
-        new_stack.append(Frame(
-            code=int(code[e]),
-            name=_raw_name(buf, t, int(tok[e])),
-            loc=int(loc(pos[e : e + 1])[0]),
-            ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
-            valid=bool(valid[e]),
-        ))
+        new_stack.append(
+            Frame(
+                code=int(code[e]),
+                name=_raw_name(buf, t, int(tok[e])),
+                loc=int(loc(pos[e : e + 1])[0]),
+                ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
+                valid=bool(valid[e]),
+            )
+        )
     state.stack = new_stack
     return Events(tok, kind, code, pos, level, parent_code, valid, ords, own)
 

@@ -27,10 +27,9 @@ from ._scan import (
     QMARK,
     QUOT,
     SLASH,
-    U8,
+    ChunkBytes,
     attribute_name_start,
     match_names,
-    ChunkBytes,
 )
 
 ELEMENTS: tuple[bytes, ...] = (
