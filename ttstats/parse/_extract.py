@@ -468,8 +468,7 @@ def _check_text(
     n = len(t)
     used = np.zeros(n, dtype=bool)
     if not n:
-        out: np.ndarray = np.asarray(used, dtype=bool)
-    return out
+        return used
     buf = c.buf
     ts, te = t.end + 1, t.text_end
     has_text = c.count_nonws(ts, te) > 0
@@ -500,4 +499,5 @@ def _check_text(
                 f"{len(stray) - 1000} more stray text nodes ignored",
             )
         )
-    return used
+    out: np.ndarray = np.asarray(used, dtype=bool)
+    return out
