@@ -73,6 +73,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "MEASURES",
     "ExpectedReport",
     "ExperimentSpec",
     "LogNormal",
@@ -95,6 +96,8 @@ _A = TypeVar("_A", bound=npt.NDArray[Any])
 Resolution = Literal["hour", "day", "week", "month"]
 ReportType = Literal["visitor", "visit", "impression"]
 
+#: The measures of every cell, in the order of ``ttstats.parse.MEASURES`` (not imported from
+#: there: this module does not depend on the parse layer).
 MEASURES: tuple[str, ...] = (
     "count",
     "revenue",
@@ -367,14 +370,7 @@ class ExperimentSpec:
 
     def sample_bounds(self) -> DatetimeArray:
         """Start of every sample and, last, the end of the last one (``n_samples + 1``)."""
-        start = _minute(self.start)
-        k = np.arange(self.n_samples + 1)
-        bounds: DatetimeArray
-        if self.resolution == "month":
-            bounds = (start.astype("datetime64[M]") + k).astype("datetime64[m]")
-        else:
-            bounds = np.asarray(start + k * _PERIOD[self.resolution], "datetime64[m]")
-        return bounds
+        return _sample_times(_minute(self.start), self.resolution, np.arange(self.n_samples + 1))
 
     def _check_layout(self) -> None:
         names = {"segments": self.segments, "recipes": self.recipes, "steps": self.steps}
@@ -394,7 +390,7 @@ class ExperimentSpec:
             raise ValueError(f"resolution must be one of {list(_ALIGN)}, got {self.resolution!r}")
         if self.type not in ("visitor", "visit", "impression"):
             raise ValueError(f"type must be visitor, visit or impression, got {self.type!r}")
-        if operator.index(self.n_samples) < 0:
+        if self.n_samples < 0:
             raise ValueError(f"n_samples must not be negative, got {self.n_samples!r}")
 
     def _check_time(self) -> np.datetime64:
@@ -402,11 +398,8 @@ class ExperimentSpec:
         unit = _ALIGN[self.resolution]
         if start.astype(f"datetime64[{unit}]").astype("datetime64[m]") != start:
             raise ValueError(f"start {start} is not aligned to the {self.resolution} resolution")
-        if self.resolution == "month":
-            end = (start.astype("datetime64[M]") + self.n_samples).astype("datetime64[m]")
-        else:
-            end = start + self.n_samples * _PERIOD[self.resolution]
-        if int(end.astype("datetime64[Y]").astype(np.int64)) + 1970 > 9999:
+        end = _sample_times(start, self.resolution, np.array([self.n_samples]))
+        if int(end.astype("datetime64[Y]").astype(np.int64)[0]) + 1970 > 9999:
             raise ValueError("the samples run past the year 9999; use a finer resolution")
         return start
 
@@ -448,6 +441,16 @@ def _minute(value: str | np.datetime64) -> np.datetime64:
         return np.datetime64(value, "m")
     out: np.datetime64 = value.astype("datetime64[m]")
     return out
+
+
+def _sample_times(start: np.datetime64, resolution: str, k: npt.NDArray[np.int_]) -> DatetimeArray:
+    """Start of sample ``k`` (any integers) after ``start``."""
+    times: DatetimeArray
+    if resolution == "month":
+        times = (start.astype("datetime64[M]") + k).astype("datetime64[m]")
+    else:
+        times = np.asarray(start + k * _PERIOD[resolution], "datetime64[m]")
+    return times
 
 
 def _resolve(value: npt.ArrayLike, shape: tuple[int, ...], name: str) -> FloatArray:
@@ -669,12 +672,12 @@ def simulate(spec: ExperimentSpec, *, keep_units: bool = False) -> SimulatedExpe
     for m in MEASURES:
         parts = [blk[m] for blk in blocks] or [np.zeros((0, G, K, T), np.int64)]
         ints[m] = np.concatenate(parts)[:S].transpose(1, 0, 2, 3)  # (group, sample, recipe, step)
+        _check_exact(ints[m], m)  # before summing cells, so that no sum can wrap around
         if spec.segments and spec.include_aggregate:
             ints[m] = np.concatenate([ints[m], ints[m].sum(axis=0, keepdims=True)])
     campaign = {m: a.sum(axis=2) for m, a in ints.items()}
-    for m in MEASURES:  # cells first: their sums over recipes cannot wrap around then
-        if any(a.size and a.max() >= _EXACT_LIMIT for a in (ints[m], campaign[m])):
-            raise ValueError(f"a {m} sum reached 2**51 of its unit: lower the traffic or values")
+    for m, a in campaign.items():
+        _check_exact(a, m)
 
     eng = np.array([s in spec.engagement_dists for s in spec.steps])
     floats = {m: _to_float(a, m, eng) for m, a in ints.items()}
@@ -684,7 +687,7 @@ def simulate(spec: ExperimentSpec, *, keep_units: bool = False) -> SimulatedExpe
         spec=spec,
         reports=_report_attributes(spec, bounds),
         sample_start=_frozen(bounds[:-1]),
-        present=_frozen(ints["count"][..., 0].sum(axis=2) > 0),
+        present=_frozen(campaign["count"][..., 0] > 0),
         engagement_units=_join_units([u[0] for u in units], S) if keep_units else None,
         order_units=_join_units([u[1] for u in units], S) if keep_units else None,
         **floats,
@@ -694,6 +697,8 @@ def simulate(spec: ExperimentSpec, *, keep_units: bool = False) -> SimulatedExpe
 def _block_samples(spec: ExperimentSpec) -> int:
     per_unit = 2 + len(spec.engagement_dists) + len(spec.event_steps) * 3
     units = float(spec.true_traffic.sum()) * per_unit
+    if units > 50 * _BLOCK_UNITS:
+        raise ValueError(f"about {units:.3g} unit draws per sample: too many to simulate per unit")
     return int(min(_BLOCK_SAMPLES, max(1, _BLOCK_UNITS // max(units, 1.0))))
 
 
@@ -774,6 +779,11 @@ def _checked(values: IntArray, counts: IntArray, what: str) -> IntArray:
         if high >= _MAX_HUNDREDTHS or high * high * int(counts.max()) >= 2**63:
             raise ValueError(f"{what} values up to {high / 100} are too large to sum exactly")
     return values
+
+
+def _check_exact(sums: IntArray, measure: str) -> None:
+    if sums.size and sums.max() >= _EXACT_LIMIT:
+        raise ValueError(f"a {measure} sum reached 2**51 of its unit: lower the traffic or values")
 
 
 def _segment_sums(values: IntArray, counts: IntArray) -> IntArray:

@@ -49,8 +49,17 @@ def is_ws(a: U8) -> Bool:
     return _WS[a]
 
 
+def is_name_char(a: U8) -> Bool:
+    """True where a byte may be part of an element or attribute name."""
+    return _NAME_CHAR[a]
+
+
 def invalid_bytes(a: U8) -> I64:
     """Positions of bytes that XML 1.0 forbids (NUL and other C0 controls)."""
+    raw = a.tobytes() if not isinstance(a.base, bytes) else a.base
+    allowed = raw.count(b"\n") + raw.count(b"\t") + raw.count(b"\r")
+    if int(np.count_nonzero(a < 32)) == allowed:
+        return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(_INVALID[a])
 
 
@@ -206,8 +215,9 @@ def parse_numbers(c: ChunkBytes, start: I64, end: I64) -> tuple[F64, Bool]:
     short = (length <= NUMBER_WIDTH) & (length > 0)
     si = np.flatnonzero(short)
     if len(si):
-        raw = words(c, start[si], NUMBER_WIDTH // 8, end[si])
-        strings = raw.view(f"S{NUMBER_WIDTH}").ravel()
+        nw = -(-int(length[si].max()) // 8)
+        raw = words(c, start[si], nw, end[si])
+        strings = raw.view(f"S{8 * nw}").ravel()
         try:
             got = strings.astype(np.float64)
             values[si] = got
@@ -263,7 +273,7 @@ def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
     si = np.flatnonzero(short)
     lookup: dict[bytes, int] = {}
     if len(si):
-        nw = STRING_WIDTH // 8
+        nw = -(-int(length[si].max(initial=1)) // 8)
         raw = np.empty((len(si), nw + 1), dtype=np.uint64)
         raw[:, :nw] = words(c, start[si], nw, end[si])
         raw[:, nw] = length[si].astype(np.uint64)  # "a\0" and "a" differ by length

@@ -29,6 +29,8 @@ from ._scan import (
     SLASH,
     ChunkBytes,
     attribute_name_start,
+    is_name_char,
+    is_ws,
     match_names,
 )
 
@@ -259,14 +261,23 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     vo = quot[first + 2 * offs]
     vc = quot[first + 2 * offs + 1]
     eq = vo - 1
-    ns = attribute_name_start(a, eq)
+    # the name starts right after the previous boundary (the tag's name or the previous
+    # closing quote) and one white-space byte, or with none (malformation 2); other
+    # layouts are measured backwards from '='
+    prev = np.where(offs == 0, after_name[tok] - 1, np.roll(vc, 1))
+    after1 = a[np.minimum(prev + 1, len(a) - 1)]
+    after2 = a[np.minimum(prev + 2, len(a) - 1)]
+    ns = np.where(is_name_char(after1), prev + 1, prev + 2)
+    odd_layout = ~is_name_char(after1) & ~(is_ws(after1) & is_name_char(after2))
+    if odd_layout.any():
+        ns[odd_layout] = attribute_name_start(a, eq[odd_layout])
     eq_ok = a[eq] == EQ
     # a tag whose '=' is not right before its quote goes to the slow path
     slow_tok = np.unique(tok[~eq_ok])
     # expected non-white bytes: '<', name, attributes (name '=' '"' value '"'), '/', '>'
     attr_nonws = (eq - ns) + 3 + count_nonws(vo + 1, vc)
     expected = t.name_len + 2 + (t.kind == EMPTY)
-    np.add.at(expected, tok, attr_nonws)
+    expected = expected + np.bincount(tok, weights=attr_nonws, minlength=len(t)).astype(np.int64)
     actual = count_nonws(t.start, t.end + 1)
     junk = fast & (expected != actual)
     slow = (candidates & ~fast) | junk
