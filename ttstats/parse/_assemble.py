@@ -150,7 +150,9 @@ def assemble(
     v_sname = _cat(rec.v_step_name)
     v_field = _cat(rec.v_field)
     v_value = _cat(rec.v_value, np.float64)
-    v_pos = _cat(rec.v_pos)
+    k_pos = _cat(rec.recipe_pos)
+    # values are located by their recipe element (cheaper than one location per value)
+    v_pos = np.where(v_recipe >= 0, k_pos[np.maximum(v_recipe, 0)] if len(k_pos) else 0, 0)
     ok = v_recipe >= 0
     ok &= np.where(ok, k_ok[np.maximum(v_recipe, 0)] if len(k_ok) else False, False)
     # the step's name: from the step element, the engagement's stepName or the final step
@@ -192,7 +194,7 @@ def assemble(
             warn.add(
                 *_unpack(int(v_pos[v])),
                 "duplicate",
-                f"a second value {v_value[v]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped",
+                f"in this <recipe>, a second value {v_value[v]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped",
             )
         if len(dup) > 100:
             v = sel[order[dup[100]]]

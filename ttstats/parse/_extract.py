@@ -115,18 +115,16 @@ class Records:
     recipe_sample: list[I64] = field(default_factory=list)
     recipe_name: list[I64] = field(default_factory=list)
     recipe_valid: list[I64] = field(default_factory=list)
-    recipe_pos: list[I64] = field(default_factory=list)
+    recipe_pos: list[I64] = field(default_factory=list)  # packed line << 32 | column
     step_recipe: list[I64] = field(default_factory=list)
     step_name: list[I64] = field(default_factory=list)
     step_valid: list[I64] = field(default_factory=list)
-    step_pos: list[I64] = field(default_factory=list)
     # values
     v_recipe: list[I64] = field(default_factory=list)
     v_step: list[I64] = field(default_factory=list)  # step ordinal, or -1
     v_step_name: list[I64] = field(default_factory=list)  # name id, -1, or FINAL_STEP
     v_field: list[I64] = field(default_factory=list)
     v_value: list[F64] = field(default_factory=list)
-    v_pos: list[I64] = field(default_factory=list)  # packed line << 32 | column
     message: list[str] = field(default_factory=list)
     message_code: list[str] = field(default_factory=list)
     first_element: int | None = None
@@ -219,7 +217,7 @@ def extract(
     # -- recipes and steps ------------------------------------------------------------------
     for code, owner_col, own_tab in (
         (RECIPE, 1, (rec.recipe_sample, rec.recipe_name, rec.recipe_valid, rec.recipe_pos)),
-        (STEP, 2, (rec.step_recipe, rec.step_name, rec.step_valid, rec.step_pos)),
+        (STEP, 2, (rec.step_recipe, rec.step_name, rec.step_valid, None)),
     ):
         ee = np.flatnonzero(elem & (ev.code == code))  # invalid ones keep their ordinal slot
         has, vs, ve = _attr_spans(t, ev.token[ee], A_NAME)
@@ -237,7 +235,8 @@ def extract(
         own_tab[0].append(ev.ords[ee, owner_col])
         own_tab[1].append(ids)
         own_tab[2].append(np.where(has == 1, ev.valid[ee], 0))
-        own_tab[3].append(loc(ev.pos[ee]))
+        if own_tab[3] is not None:
+            own_tab[3].append(loc(ev.pos[ee]))
     # -- numbers in text ------------------------------------------------------------------------
     tok_all = ev.token
     for code in (AMOUNT, REVENUE, STEP):
@@ -267,9 +266,7 @@ def extract(
                 ev.ords[ee, 3],
                 np.full(len(ee), -1),
                 COUNT,
-                vals,
-                loc(t.end[tk] + 1),
-            )
+                vals)
         elif code == REVENUE:
             _add_values(
                 rec,
@@ -277,9 +274,7 @@ def extract(
                 ev.ords[ee, 3],
                 np.full(len(ee), -1),
                 REV,
-                vals,
-                loc(t.end[tk] + 1),
-            )
+                vals)
         else:
             in_step = pc == STEP
             if in_step.any():
@@ -291,9 +286,7 @@ def extract(
                 ev.ords[ee[s], 3],
                 np.full(len(s), -1),
                 COUNT,
-                vals[s],
-                loc(t.end[tk[s]] + 1),
-            )
+                vals[s])
             r = np.flatnonzero(~in_step)
             _add_values(
                 rec,
@@ -301,9 +294,7 @@ def extract(
                 np.full(len(r), -1),
                 np.full(len(r), FINAL_STEP),
                 REV,
-                vals[r],
-                loc(t.end[tk[r]] + 1),
-            )
+                vals[r])
     # -- engagement -----------------------------------------------------------------------------
     ee = events_of(ENGAGEMENT)
     ee = ee[ev.token[ee] >= 0]
@@ -352,7 +343,7 @@ def extract(
                     )
                 )
             m = keep & (has == 1)
-            _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m], loc(ev.pos[ee[m]]))
+            _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m])
     # -- message --------------------------------------------------------------------------------
     for e in events_of(MESSAGE).tolist():
         tok = int(ev.token[e])
@@ -381,7 +372,7 @@ def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]
 
 
 def _add_values(
-    rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64, pos: I64
+    rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64
 ) -> None:
     n = len(vals)
     if not n:
@@ -391,7 +382,6 @@ def _add_values(
     rec.v_step_name.append(np.asarray(step_name, np.int64))
     rec.v_field.append(np.full(n, fld, np.int64))
     rec.v_value.append(np.asarray(vals, np.float64))
-    rec.v_pos.append(np.asarray(pos, np.int64))
 
 
 def _check_attributes(

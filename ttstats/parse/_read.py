@@ -168,7 +168,7 @@ class _Reader:
             return (line.astype(np.int64) << 32) | np.minimum(col, 2**32 - 1).astype(np.int64)
 
         try:
-            bad = invalid_bytes(a)
+            bad = invalid_bytes(buf, a)
             if len(bad):
                 raise ReportParseError(
                     f"byte 0x{a[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)",

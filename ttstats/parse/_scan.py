@@ -54,9 +54,8 @@ def is_name_char(a: U8) -> Bool:
     return _NAME_CHAR[a]
 
 
-def invalid_bytes(a: U8) -> I64:
+def invalid_bytes(raw: bytes, a: U8) -> I64:
     """Positions of bytes that XML 1.0 forbids (NUL and other C0 controls)."""
-    raw = a.tobytes() if not isinstance(a.base, bytes) else a.base
     allowed = raw.count(b"\n") + raw.count(b"\t") + raw.count(b"\r")
     if int(np.count_nonzero(a < 32)) == allowed:
         return np.zeros(0, dtype=np.int64)
@@ -114,10 +113,13 @@ def words(c: ChunkBytes, start: I64, nwords: int, end: I64 | None = None) -> npt
     Bytes at or past ``end`` are zero.
     """
     out = np.empty((len(start), nwords), dtype=np.uint64)
+    remaining = None if end is None else end - start
     for k in range(nwords):
         wk = c.w[start + 8 * k]
-        if end is not None:
-            wk &= _byte_mask(end - start - 8 * k)
+        if remaining is not None:
+            short = remaining < 8 * (k + 1)  # only words that the span does not fill
+            if short.any():
+                wk[short] &= _byte_mask(remaining[short] - 8 * k)
         out[:, k] = wk
     return out
 

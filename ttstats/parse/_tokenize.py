@@ -186,15 +186,10 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
             msg = f"unexpected markup {what.decode('latin-1')!r}"
         raise ChunkError(msg, pos)
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
-    gi = np.searchsorted(gt, lt)
-    for _ in range(64):
-        bad = gi < len(gt)
-        nq = np.zeros(n, dtype=np.int64)
-        nq[bad] = np.searchsorted(quot, gt[gi[bad]]) - np.searchsorted(quot, lt[bad])
-        odd = bad & (nq % 2 == 1)
-        if not odd.any():
-            break
-        gi[odd] += 1
+    if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
+        gi = np.arange(n)  # '<' and '>' alternate: each tag holds exactly one '>'
+    else:
+        gi = _pair(lt, gt, quot)
     if n and (gi >= len(gt)).any():
         pos = int(lt[np.argmax(gi >= len(gt))])
         raise ChunkError("document ends inside a tag (truncated?)", pos)
@@ -234,6 +229,21 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     )
     _attributes(c, tokens, quot, special)
     return tokens
+
+
+def _pair(lt: I64, gt: I64, quot: I64) -> I64:
+    """Index into ``gt`` of the '>' closing each tag, skipping any inside a quoted value."""
+    n = len(lt)
+    gi = np.searchsorted(gt, lt)
+    for _ in range(64):
+        bad = gi < len(gt)
+        nq = np.zeros(n, dtype=np.int64)
+        nq[bad] = np.searchsorted(quot, gt[gi[bad]]) - np.searchsorted(quot, lt[bad])
+        odd = bad & (nq % 2 == 1)
+        if not odd.any():
+            break
+        gi[odd] += 1
+    return gi
 
 
 def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -> None:
