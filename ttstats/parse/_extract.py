@@ -260,33 +260,17 @@ def extract(
         pc = ev.parent_code[ee]
         if code == STEP:
             rec.has_step_text = True
-            _add_values(
-                rec,
-                ev.ords[ee, 2],
-                ev.ords[ee, 3],
-                np.full(len(ee), -1),
-                COUNT,
-                vals)
+            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), COUNT, vals)
         elif code == REVENUE:
-            _add_values(
-                rec,
-                ev.ords[ee, 2],
-                ev.ords[ee, 3],
-                np.full(len(ee), -1),
-                REV,
-                vals)
+            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), REV, vals)
         else:
             in_step = pc == STEP
             if in_step.any():
                 rec.has_step_amount = True
             s = np.flatnonzero(in_step)
             _add_values(
-                rec,
-                ev.ords[ee[s], 2],
-                ev.ords[ee[s], 3],
-                np.full(len(s), -1),
-                COUNT,
-                vals[s])
+                rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], np.full(len(s), -1), COUNT, vals[s]
+            )
             r = np.flatnonzero(~in_step)
             _add_values(
                 rec,
@@ -294,7 +278,8 @@ def extract(
                 np.full(len(r), -1),
                 np.full(len(r), FINAL_STEP),
                 REV,
-                vals[r])
+                vals[r],
+            )
     # -- engagement -----------------------------------------------------------------------------
     ee = events_of(ENGAGEMENT)
     ee = ee[ev.token[ee] >= 0]
@@ -371,9 +356,7 @@ def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]
     return ids[codes] if len(codes) else codes
 
 
-def _add_values(
-    rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64
-) -> None:
+def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64) -> None:
     n = len(vals)
     if not n:
         return
@@ -461,7 +444,7 @@ def _check_text(
         return used
     buf = c.buf
     ts, te = t.end + 1, t.text_end
-    has_text = c.count_nonws(ts, te) > 0
+    has_text = c.has_nonws(ts, te)
     e = ev_of_tok
     owner_ok = (t.kind == OPEN) & (e >= 0) & np.isin(t.code, TEXT_ELEMENTS)
     owner_ok &= (e >= 0) & (ev.valid[np.maximum(e, 0)] == 1) if len(ev.valid) else False

@@ -85,8 +85,27 @@ class ChunkBytes:
     def nonws(self) -> npt.NDArray[np.int32]:
         """Running count of non-white bytes: ``nonws[i]`` counts bytes ``0 .. i``."""
         if self._nonws is None:
-            self._nonws = np.cumsum(~_WS[self.a], dtype=np.int32)
+            # the reader refuses other control bytes first, so white space is a <= 32
+            self._nonws = np.cumsum(self.a > 32, dtype=np.int32)
         return self._nonws
+
+    def has_nonws(self, s: I64, e: I64) -> Bool:
+        """Whether each span ``[s, e)`` holds anything but white space.
+
+        Spans of up to 16 bytes are tested eight bytes at a time: a byte is not white space
+        when it is above 32, i.e. when ``(b & 0x7f) + 0x5f`` or ``b`` has its top bit set.
+        """
+        length = e - s
+        out = np.zeros(len(s), dtype=bool)
+        short = np.flatnonzero((length > 0) & (length <= 16))
+        if len(short):
+            w = words(self, s[short], 2, e[short])
+            bits = (((w & _LOW7) + _ADD) | w) & _TOP
+            out[short] = bits.any(axis=1)
+        long = np.flatnonzero(length > 16)
+        if len(long):
+            out[long] = self.count_nonws(s[long], e[long]) > 0
+        return out
 
     def count_nonws(self, s: I64, e: I64) -> I64:
         """Non-white bytes in each span ``[s, e)``."""
@@ -97,6 +116,9 @@ class ChunkBytes:
 
 
 _ALL = np.uint64(0xFFFFFFFFFFFFFFFF)
+_LOW7 = np.uint64(0x7F7F7F7F7F7F7F7F)
+_ADD = np.uint64(0x5F5F5F5F5F5F5F5F)
+_TOP = np.uint64(0x8080808080808080)
 
 
 def _byte_mask(remaining: I64) -> npt.NDArray[np.uint64]:

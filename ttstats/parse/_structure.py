@@ -96,6 +96,14 @@ ALLOWED_PARENTS: dict[int, tuple[int, ...]] = {
 }
 
 
+_LOWEST = min(ROOT, PI, UNKNOWN)
+#: ``_ALLOWED[code - _LOWEST, parent_code - _LOWEST]``: may the element stand there?
+_ALLOWED = np.ones((len(ELEMENTS) - _LOWEST, len(ELEMENTS) - _LOWEST), dtype=bool)
+for _code, _parents in ALLOWED_PARENTS.items():
+    _ALLOWED[_code - _LOWEST, :] = False
+    _ALLOWED[_code - _LOWEST, [p - _LOWEST for p in _parents]] = True
+
+
 def element_name(code: int, raw: bytes = b"") -> str:
     """The element's name for messages."""
     return ELEMENTS[code].decode() if code >= 0 else raw.decode("utf-8", "replace")
@@ -329,11 +337,7 @@ def _annotate(
         for j, c in enumerate(TRACKED):
             mine = code[at] == c
             ords[at[mine], j] = own[at[mine]]
-        ok = np.ones(len(at), dtype=bool)
-        for c, allowed in ALLOWED_PARENTS.items():
-            mine = code[at] == c
-            if mine.any():
-                ok[mine] = np.isin(parent_code[at[mine]], allowed)
+        ok = _ALLOWED[code[at] - _LOWEST, parent_code[at] - _LOWEST]
         valid[at] = pvalid & ok
         bad = at[~ok & (pvalid == 1)]
         for b in bad[:1000].tolist():

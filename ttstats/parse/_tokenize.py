@@ -231,6 +231,21 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     return tokens
 
 
+def _junk_in_tags(
+    c: ChunkBytes, t: ChunkTokens, which: I64, tok: I64, ns: I64, eq: I64, vo: I64, vc: I64
+) -> np.ndarray:
+    """For the tags ``which``: does anything but white space stand outside the attributes?"""
+    count_nonws = c.count_nonws
+    attr_nonws = (eq - ns) + 3 + count_nonws(vo + 1, vc)
+    expected = t.name_len[which] + 2 + (t.kind[which] == EMPTY)
+    sel = np.isin(tok, which)
+    per_tag = np.bincount(tok[sel], weights=attr_nonws[sel], minlength=len(t)).astype(np.int64)
+    expected = expected + per_tag[which]
+    actual = count_nonws(t.start[which], t.end[which] + 1)
+    out: np.ndarray = expected != actual
+    return out
+
+
 def _pair(lt: I64, gt: I64, quot: I64) -> I64:
     """Index into ``gt`` of the '>' closing each tag, skipping any inside a quoted value."""
     n = len(lt)
@@ -258,7 +273,6 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     apos = np.flatnonzero(a == APOS)
     has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
     content_end = t.end - (t.kind == EMPTY)  # the '/' of '/>' is not content
-    count_nonws = c.count_nonws
 
     candidates = (t.kind != CLOSE) & ~special
     fast = candidates & ~has_apos & (nq % 2 == 0)
@@ -284,12 +298,18 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     eq_ok = a[eq] == EQ
     # a tag whose '=' is not right before its quote goes to the slow path
     slow_tok = np.unique(tok[~eq_ok])
-    # expected non-white bytes: '<', name, attributes (name '=' '"' value '"'), '/', '>'
-    attr_nonws = (eq - ns) + 3 + count_nonws(vo + 1, vc)
-    expected = t.name_len + 2 + (t.kind == EMPTY)
-    expected = expected + np.bincount(tok, weights=attr_nonws, minlength=len(t)).astype(np.int64)
-    actual = count_nonws(t.start, t.end + 1)
-    junk = fast & (expected != actual)
+    # A tag is laid out as expected when its length is '<', its name, each attribute with
+    # the gap before it ('name="value"'), an optional '/' and '>'. Tags laid out otherwise
+    # (more white space, stray characters) are checked byte by byte.
+    attr_len = (vc - prev) + 0  # from the previous boundary to the closing quote
+    odd_gap = np.zeros(len(t), dtype=bool)
+    odd_gap[tok[odd_layout]] = True
+    laid_out = t.name_len + 2 + (t.kind == EMPTY)
+    laid_out = laid_out + np.bincount(tok, weights=attr_len, minlength=len(t)).astype(np.int64)
+    unusual = np.flatnonzero(fast & ((t.end - t.start + 1 != laid_out) | odd_gap))
+    junk = np.zeros(len(t), dtype=bool)
+    if len(unusual):
+        junk[unusual] = _junk_in_tags(c, t, unusual, tok, ns, eq, vo, vc)
     slow = (candidates & ~fast) | junk
     slow[slow_tok] = True
     keep = ~slow[tok]
