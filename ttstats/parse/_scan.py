@@ -56,8 +56,10 @@ def is_name_char(a: U8) -> Bool:
 
 def invalid_bytes(raw: bytes, a: U8) -> I64:
     """Positions of bytes that XML 1.0 forbids (NUL and other C0 controls)."""
-    allowed = raw.count(b"\n") + raw.count(b"\t") + raw.count(b"\r")
-    if int(np.count_nonzero(a < 32)) == allowed:
+    controls = int(np.count_nonzero(a < 32))
+    if controls == raw.count(b"\n") or controls == raw.count(b"\n") + raw.count(b"\t") + raw.count(
+        b"\r"
+    ):
         return np.zeros(0, dtype=np.int64)
     return np.flatnonzero(_INVALID[a])
 
@@ -186,20 +188,29 @@ def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I6
     if not n:
         return code, length
     w0 = c.w[start]
-    for name in range(len(names)):
-        ref = names[name]
-        L = len(ref)
-        padded = ref + bytes(-L % 8)
-        refw = np.frombuffer(padded, "<u8")
-        m = (w0 & _byte_mask(np.asarray([L]))[0]) == refw[0]
-        cand = np.flatnonzero(m)
-        for k in range(1, len(refw)):
-            wk = c.w[start[cand] + 8 * k] & _byte_mask(np.asarray([L - 8 * k]))[0]
-            cand = cand[wk == refw[k]]
-        nxt = c.a[np.minimum(start[cand] + L, len(c) - 1)] if len(c) else np.zeros(0, np.uint8)
-        cand = cand[_NAME_END[nxt] | (start[cand] + L >= len(c))]
-        code[cand] = name
-        length[cand] = L
+    # group the names by their first four bytes (shorter names by their own bytes), then
+    # check each group's tokens against the whole name and the delimiter after it
+    groups: dict[tuple[int, int], list[int]] = {}
+    for i, ref in enumerate(names):
+        k = min(len(ref), 4)
+        groups.setdefault((k, int.from_bytes(ref[:k], "little")), []).append(i)
+    for (k, prefix), members in groups.items():
+        key = w0 & np.uint64((1 << (8 * k)) - 1)
+        in_group = np.flatnonzero(key == np.uint64(prefix))
+        for name in members:
+            ref = names[name]
+            L = len(ref)
+            refw = np.frombuffer(ref + bytes(-L % 8), "<u8")
+            cand = in_group[code[in_group] < 0]
+            if L > 4:
+                cand = cand[(w0[cand] & _byte_mask(np.asarray([L]))[0]) == refw[0]]
+            for j in range(1, len(refw)):
+                wk = c.w[start[cand] + 8 * j] & _byte_mask(np.asarray([L - 8 * j]))[0]
+                cand = cand[wk == refw[j]]
+            nxt = c.a[np.minimum(start[cand] + L, len(c) - 1)] if len(c) else np.zeros(0, np.uint8)
+            cand = cand[_NAME_END[nxt] | (start[cand] + L >= len(c))]
+            code[cand] = name
+            length[cand] = L
     unknown = np.flatnonzero(code < 0)
     if len(unknown):
         length[unknown] = name_length(c.a, start[unknown])

@@ -267,14 +267,16 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
         return
     buf, a = c.buf, c.a
     after_name = t.name_start + t.name_len
-    q0 = np.searchsorted(quot, after_name)
-    q1 = np.searchsorted(quot, t.end)
-    nq = q1 - q0
+    candidates = (t.kind != CLOSE) & ~special
+    ci = np.flatnonzero(candidates)
+    q0 = np.zeros(len(t), dtype=np.int64)
+    nq = np.zeros(len(t), dtype=np.int64)
+    q0[ci] = np.searchsorted(quot, after_name[ci])
+    nq[ci] = np.searchsorted(quot, t.end[ci]) - q0[ci]
     apos = np.flatnonzero(a == APOS)
     has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
     content_end = t.end - (t.kind == EMPTY)  # the '/' of '/>' is not content
 
-    candidates = (t.kind != CLOSE) & ~special
     fast = candidates & ~has_apos & (nq % 2 == 0)
     # -- fast path: pairs of double quotes ------------------------------------------------
     ti = np.flatnonzero(fast & (nq > 0))

@@ -197,7 +197,20 @@ def _t_test(
 def _fisher(
     xt: FloatArray, nt: FloatArray, xc: FloatArray, nc: FloatArray, alternative: str
 ) -> tuple[FloatArray, FloatArray]:
-    """scipy.stats.fisher_exact's algorithm, vectorised over cells (valid, safe counts)."""
+    """scipy.stats.fisher_exact's algorithm, vectorised over the distinct tables."""
+    shape = xt.shape
+    tables = np.stack([np.ravel(a) for a in (xt, nt, xc, nc)], axis=-1)
+    # Hourly cells repeat small tables a lot: compute each distinct table once.
+    uniq, inverse = np.unique(tables, axis=0, return_inverse=True)
+    ut, un, uc, um = uniq.T
+    odds, pval = _fisher_tables(ut, un, uc, um, alternative)
+    inverse = np.ravel(inverse)
+    return odds[inverse].reshape(shape), pval[inverse].reshape(shape)
+
+
+def _fisher_tables(
+    xt: FloatArray, nt: FloatArray, xc: FloatArray, nc: FloatArray, alternative: str
+) -> tuple[FloatArray, FloatArray]:
     big_m = nt + nc  # population
     s = xt + xc  # draws: the conversions of both arms
     hg = stats.hypergeom
@@ -211,7 +224,9 @@ def _fisher(
     elif alternative == "greater":
         pval = hg.cdf(nt - xt, big_m, nt, big_m - s)
     else:
-        pval = _fisher_two_sided(xt, nt, big_m, s)
+        pval = np.ones_like(xt)
+        live = np.flatnonzero(~flat)
+        pval[live] = _fisher_two_sided(xt[live], nt[live], big_m[live], s[live])
     pval = np.where(flat, 1.0, np.minimum(pval, 1.0))
     return np.asarray(odds, dtype=np.float64), np.asarray(pval, dtype=np.float64)
 
@@ -219,48 +234,63 @@ def _fisher(
 def _fisher_two_sided(
     xt: FloatArray, nt: FloatArray, big_m: FloatArray, s: FloatArray
 ) -> FloatArray:
-    hg = stats.hypergeom
-    gamma = 1.0 + 1e-14
+    """Two-sided Fisher p-values as scipy computes them, for tables without a zero margin.
 
-    def pmf(k: FloatArray) -> FloatArray:
-        return np.asarray(hg.pmf(k, big_m, nt, s), dtype=np.float64)
+    The tables no more likely than the observed one (relative tolerance 1e-14) are summed:
+    the observed tail by cdf/sf and the far tail up to the last table on the other side of
+    the mode that is no more likely, found by bisection over integers for all tables at once
+    (the pmf is unimodal, so monotone on each side). Likelihoods are compared on the log scale
+    (``hypergeom.logpmf`` is several times faster than ``pmf``).
+    """
+    hg = stats.hypergeom
+    log_gamma = np.log1p(1e-14)
+
+    def logpmf(k: FloatArray, sub: npt.NDArray[np.intp] | slice = slice(None)) -> FloatArray:
+        return np.asarray(hg.logpmf(k, big_m[sub], nt[sub], s[sub]), dtype=np.float64)
 
     mode = np.floor((s + 1.0) * (nt + 1.0) / (big_m + 2.0))
-    pexact = pmf(xt)
-    pmode = pmf(mode)
-    at_mode = np.abs(pexact - pmode) / np.maximum(pexact, pmode) <= 1e-14
+    lexact = logpmf(xt)
+    lmode = logpmf(mode)
+    at_mode = np.abs(lexact - lmode) <= 1e-14 * np.maximum(1.0, np.abs(lexact))
+    at_mode |= lexact >= lmode  # the observed table is a mode: p = 1
     below = xt < mode
-    threshold = pexact * gamma
-    # Below the mode: the far tail is (k, s] for the largest k in [mode, s] whose pmf >= the
-    # threshold (pmf falls on that side). Above: [0, k] for the largest k in [0, mode] whose
-    # pmf <= the threshold (pmf rises on that side).
+    lthr = lexact + log_gamma
+    # Below the mode the far tail is (k, s] for the largest k in [mode, s] with pmf >= the
+    # threshold (pmf falls there); above it is [0, k] for the largest k in [0, mode] with
+    # pmf <= the threshold (pmf rises there). k = lo - 1 when no k qualifies.
     lo = np.where(below, mode, 0.0)
     hi = np.where(below, s, mode)
-    # Invariant: the answer lies in [lo, hi]; lo itself qualifies unless the whole side fails
-    # (then k = lo - 1, handled below).
-    qualifies_lo = np.where(below, pmf(lo) >= threshold, pmf(lo) <= threshold)
-    lo_q = lo.copy()
-    hi_q = hi.copy()
-    while True:
-        open_ = (lo_q < hi_q) & qualifies_lo
-        if not open_.any():
-            break
-        mid = np.floor((lo_q + hi_q + 1.0) / 2.0)
-        pm = pmf(np.where(open_, mid, lo_q))
-        good = np.where(below, pm >= threshold, pm <= threshold)
-        lo_q = np.where(open_ & good, mid, lo_q)
-        hi_q = np.where(open_ & ~good, mid - 1.0, hi_q)
-    guess = np.where(qualifies_lo, lo_q, lo - 1.0)
-    plower = hg.cdf(xt, big_m, nt, s)
-    pupper = hg.sf(xt - 1.0, big_m, nt, s)
-    # scipy's shortcuts: when the far end of the support is already more likely than the
-    # observed table, only the observed tail counts.
-    far_below = pmf(s) > threshold
-    far_above = pmf(np.zeros_like(s)) > threshold
-    p_below = np.where(far_below, plower, plower + hg.sf(guess, big_m, nt, s))
-    p_above = np.where(far_above, pupper, pupper + hg.cdf(guess, big_m, nt, s))
-    pval = np.where(below, p_below, p_above)
-    return np.asarray(np.where(at_mode, 1.0, pval), dtype=np.float64)
+    llo = logpmf(lo)
+    qualifies = np.where(below, llo >= lthr, llo <= lthr)
+    open_ = np.flatnonzero(qualifies & (lo < hi) & ~at_mode)
+    while open_.size:
+        mid = np.floor((lo[open_] + hi[open_] + 1.0) / 2.0)
+        lmid = logpmf(mid, open_)
+        good = np.where(below[open_], lmid >= lthr[open_], lmid <= lthr[open_])
+        lo[open_] = np.where(good, mid, lo[open_])
+        hi[open_] = np.where(good, hi[open_], mid - 1.0)
+        open_ = open_[lo[open_] < hi[open_]]
+    guess = np.where(qualifies, lo, np.where(below, mode, 0.0) - 1.0)
+    # The log scale blurs near-ties (mirror tables of a symmetric design are exactly as likely
+    # as the observed one, and logpmf carries an absolute error of a few ulps of |log p|):
+    # settle the boundary with scipy's pmf and its relative tolerance, one step either way.
+    live = np.flatnonzero(~at_mode)
+    if live.size:
+        thr = hg.pmf(xt[live], big_m[live], nt[live], s[live]) * (1.0 + 1e-14)
+        g, bl = guess[live], below[live]
+        p_next = hg.pmf(g + 1.0, big_m[live], nt[live], s[live])
+        p_here = hg.pmf(g, big_m[live], nt[live], s[live])
+        lo_end = np.where(bl, mode[live], 0.0)
+        hi_end = np.where(bl, s[live], mode[live])
+        step_up = (g + 1.0 <= hi_end) & np.where(bl, p_next >= thr, p_next <= thr)
+        step_down = (g >= lo_end) & np.where(bl, p_here < thr, p_here > thr)
+        guess[live] = np.where(step_up, g + 1.0, np.where(step_down, g - 1.0, g))
+    pval = np.ones_like(xt)
+    b = np.flatnonzero(below & ~at_mode)
+    a = np.flatnonzero(~below & ~at_mode)
+    pval[b] = hg.cdf(xt[b], big_m[b], nt[b], s[b]) + hg.sf(guess[b], big_m[b], nt[b], s[b])
+    pval[a] = hg.sf(xt[a] - 1.0, big_m[a], nt[a], s[a]) + hg.cdf(guess[a], big_m[a], nt[a], s[a])
+    return pval
 
 
 _SRM_EMPTY = "no entries in any arm (total = 0)"

@@ -320,7 +320,8 @@ def lift_interval(
     * ``fieller``: the set of :math:`R` with :math:`(\hat p_t - R\hat p_c)^2 \le z^2(v_t + R^2
       v_c)`, :math:`v = \hat p(1-\hat p)/n`, i.e.
       :math:`\big[\hat p_t\hat p_c \pm z\sqrt{\hat p_t^2 v_c + \hat p_c^2 v_t - z^2 v_t v_c}
-      \big] / (\hat p_c^2 - z^2 v_c)`; unbounded (NaN) unless :math:`\hat p_c^2 > z^2 v_c`.
+      \big] / (\hat p_c^2 - z^2 v_c)`, the lower bound of :math:`R` clipped at 0; unbounded
+      (NaN) unless :math:`\hat p_c^2 > z^2 v_c`.
     * ``score`` (Miettinen & Nurminen 1985; Koopman 1984 without the :math:`N/(N-1)` factor):
       all :math:`R` with :math:`|S(R)| \le z`, where
       :math:`S(R) = (\hat p_t - R\hat p_c)\,/\,\sqrt{\frac{N}{N-1}\big(\tilde p_t(1-\tilde
@@ -379,7 +380,8 @@ def lift_interval(
         reasons.flag(disc == 0, _FIELLER_POINT)
         denom = np.where(denom > 0, denom, 1.0)
         root = z * np.sqrt(disc)
-        low = (pt * pc - root) / denom - 1.0
+        # A ratio of rates is >= 0: the normal approximation may reach below, so clip.
+        low = np.maximum((pt * pc - root) / denom, 0.0) - 1.0
         high = (pt * pc + root) / denom - 1.0
     else:
         low, high = _score_ratio_bounds(xt, nt, xc, nc, z, reasons.ok)
