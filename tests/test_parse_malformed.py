@@ -210,3 +210,23 @@ def test_entities_in_names_are_decoded_and_gt_in_quotes() -> None:
 def test_single_quoted_attributes() -> None:
     r = ttstats.read_report(wrap("<step name='Bob&apos;s step'>5.0</step>"))
     assert r.steps == ("Bob's step",)
+
+
+def test_unreadable_sample_start_is_named_and_its_values_dropped() -> None:
+    xml = wrap('<step name="Entry">5.0</step>').replace("2009-08-01T00:00", "yesterday")
+    r = read_quietly(xml)
+    assert r.shape[1] == 0
+    (w,) = r.warnings
+    assert w.kind == "bad-sample" and "yesterday" in w.message and w.line == 3
+
+
+def test_off_grid_sample_is_kept_with_a_warning() -> None:
+    body = "".join(
+        f'<sample start="{s}" duration="day"><recipe name="A"><step name="E">'
+        "<amount>1.0</amount></step></recipe></sample>"
+        for s in ["2009-08-01T00:00", "2009-08-02T12:00", "2009-08-03T00:00"]
+    )
+    r = read_quietly(f'<reports><report resolution="day">{body}</report></reports>')
+    assert len(r.samples) == 4  # the three days of the grid and the extra half-day sample
+    np.testing.assert_array_equal(r.count[0, :, 0, 0], [1.0, 0.0, 1.0, 1.0])
+    assert [w.kind for w in r.warnings] == ["off-grid"]

@@ -72,25 +72,11 @@ def assemble(
     s_pos = _cat(rec.sample_pos)
     starts = [x for part in rec.sample_start for x in part]
     durations = [x for part in rec.sample_duration for x in part]
-    parsed = {s: _time(s) for s in set(starts)}
-    s_min = np.full(len(starts), np.iinfo(np.int64).min, dtype=np.int64)
-    for i in np.flatnonzero(s_valid).tolist():
-        t = parsed[starts[i]]
-        if t is None:
-            line, col = _unpack(int(s_pos[i]))
-            warn.add(
-                line,
-                col,
-                "bad-sample",
-                f"<sample> with unreadable start {starts[i]!r}; its values are not read",
-            )
-            s_valid[i] = False
-        else:
-            s_min[i] = t.astype(np.int64)
+    s_min = _parse_starts(starts, s_valid, s_pos, warn)
     res = [_resolution(infos[r], r, s_rep, s_valid, durations, warn) for r in range(R)]
-    # grid per report, then the union
-    keys: list[tuple[int, str]] = []
-    grid_of: list[list[tuple[int, str]]] = []
+    res_code = np.asarray([RESOLUTIONS.index(x) for x in res], dtype=np.int64)
+    # grid per report, then the union; a sample is keyed by (start, resolution)
+    grid_keys: list[I64] = []
     for r in range(R):
         mine = np.flatnonzero(s_valid & (s_rep == r))
         got = np.unique(s_min[mine])
@@ -105,21 +91,16 @@ def assemble(
                 "off-grid",
                 f"{len(off)} sample(s) of report {r} do not start on its {res[r]} grid; kept as extra samples",
             )
-        points = [(int(m), res[r]) for m in np.union1d(grid, got)]
-        grid_of.append(points)
-        keys.extend(points)
-    # actual samples keep their own duration label when it differs
-    axis = sorted(
-        set(keys), key=lambda k: (k[0], RESOLUTIONS.index(k[1]) if k[1] in RESOLUTIONS else 9, k[1])
-    )
-    axis_index = {k: i for i, k in enumerate(axis)}
-    S = len(axis)
+        grid_keys.append(np.union1d(grid, got) * len(RESOLUTIONS) + res_code[r])
+    axis_keys = np.unique(np.concatenate(grid_keys)) if grid_keys else np.zeros(0, np.int64)
+    S = len(axis_keys)
     in_grid = np.zeros((R, S), dtype=bool)
     for r in range(R):
-        in_grid[r, [axis_index[k] for k in grid_of[r]]] = True
+        in_grid[r, np.searchsorted(axis_keys, grid_keys[r])] = True
     s_axis = np.full(len(starts), -1, dtype=np.int64)
-    for i in np.flatnonzero(s_valid).tolist():
-        s_axis[i] = axis_index[(int(s_min[i]), res[int(s_rep[i])])]
+    v = np.flatnonzero(s_valid)
+    s_axis[v] = np.searchsorted(axis_keys, s_min[v] * len(RESOLUTIONS) + res_code[s_rep[v]])
+    axis = [(int(k) // len(RESOLUTIONS), RESOLUTIONS[int(k) % len(RESOLUTIONS)]) for k in axis_keys]
     present = np.zeros((R, S), dtype=bool)
     present[s_rep[s_valid], s_axis[s_valid]] = True
     _warn_duplicate_samples(s_rep, s_axis, s_valid, s_pos, warn)
@@ -268,6 +249,36 @@ class _Warn:
                 )
             )
         return tuple(out)
+
+
+def _parse_starts(starts: list[str | None], s_valid: np.ndarray, s_pos: I64, warn: _Warn) -> I64:
+    """Sample starts as minutes since the epoch; unreadable ones invalidate their sample."""
+    s_min = np.full(len(starts), np.iinfo(np.int64).min, dtype=np.int64)
+    valid = np.flatnonzero(s_valid)
+    if not len(valid):
+        return s_min
+    text = np.asarray([starts[i] or "" for i in valid.tolist()], dtype=object)
+    uniq, inverse = np.unique(text, return_inverse=True)
+    try:
+        minutes = np.asarray([x.strip() for x in uniq], dtype="datetime64[m]").astype(np.int64)
+        bad = np.zeros(len(uniq), dtype=bool)
+    except ValueError:
+        parsed = [_time(x) for x in uniq]
+        bad = np.asarray([p is None for p in parsed])
+        minutes = np.asarray([0 if p is None else p.astype(np.int64) for p in parsed], np.int64)
+    bad |= minutes == np.iinfo(np.int64).min  # NaT
+    s_min[valid] = minutes[inverse.ravel()]
+    for j in np.flatnonzero(bad[inverse.ravel()])[:100].tolist():
+        i = int(valid[j])
+        line, col = _unpack(int(s_pos[i]))
+        warn.add(
+            line,
+            col,
+            "bad-sample",
+            f"<sample> with unreadable start {starts[i]!r}; its values are not read",
+        )
+    s_valid[valid[bad[inverse.ravel()]]] = False
+    return s_min
 
 
 def _report_info(r: dict[str, object], warn: _Warn) -> ReportInfo:
