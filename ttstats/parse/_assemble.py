@@ -112,9 +112,7 @@ def assemble(
         k_sample >= 0, s_valid[np.maximum(k_sample, 0)] if len(s_valid) else False, False
     )
     camp_id = rec.names.get(campaign_recipe.encode(rec.encoding))
-    recipe_ids = list(
-        dict.fromkeys(k_name[k_ok & (k_name != (camp_id if camp_id is not None else -9))].tolist())
-    )
+    recipe_ids = _first_seen(k_name[k_ok & (k_name != (camp_id if camp_id is not None else -9))])
     K = len(recipe_ids)
     recipe_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
     recipe_pos[recipe_ids] = np.arange(K)
@@ -124,7 +122,7 @@ def assemble(
     t_name = _cat(rec.step_name)
     t_ok = (_cat(rec.step_valid) == 1) & (t_recipe >= 0)
     t_ok &= np.where(t_recipe >= 0, k_ok[np.maximum(t_recipe, 0)] if len(k_ok) else False, False)
-    step_ids = list(dict.fromkeys(t_name[t_ok].tolist()))
+    step_ids = _first_seen(t_name[t_ok])
     # -- values -------------------------------------------------------------------------------
     v_recipe = _cat(rec.v_recipe)
     v_step = _cat(rec.v_step)
@@ -154,7 +152,8 @@ def assemble(
                 "recipe-level <amount> in a recipe without steps; its revenue is not read",
             )
     ok &= name >= 0
-    extra = [n for n in dict.fromkeys(name[ok].tolist()) if n not in set(step_ids)]
+    known = set(step_ids)
+    extra = [n for n in _first_seen(name[ok]) if n not in known]
     step_ids += extra
     T = len(step_ids)
     step_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
@@ -165,7 +164,9 @@ def assemble(
     t_of = step_pos[np.maximum(name, 0)]
     sel = np.flatnonzero(ok & (k_of >= 0))
     shape = (R, S, K + 1, T, NFIELDS)
-    flat = np.ravel_multi_index((r_of[sel], s_of[sel], k_of[sel], t_of[sel], v_field[sel]), shape)
+    flat = (
+        ((r_of[sel] * S + s_of[sel]) * (K + 1) + k_of[sel]) * T + t_of[sel]
+    ) * NFIELDS + v_field[sel]
     order = np.argsort(flat, kind="stable")
     fs = flat[order]
     dup = np.flatnonzero(fs[1:] == fs[:-1]) + 1
@@ -249,6 +250,12 @@ class _Warn:
                 )
             )
         return tuple(out)
+
+
+def _first_seen(ids: I64) -> list[int]:
+    """The distinct values of ``ids`` in the order they first occur."""
+    uniq, first = np.unique(ids, return_index=True)
+    return [int(x) for x in uniq[np.argsort(first)]]
 
 
 def _parse_starts(starts: list[str | None], s_valid: np.ndarray, s_pos: I64, warn: _Warn) -> I64:

@@ -17,8 +17,8 @@ ADJUST_METHODS: tuple[str, ...] = ("bonferroni", "holm", "fdr_bh")
 
 def adjust_pvalues(
     p: npt.ArrayLike,
-    method: AdjustMethod = "holm",
     *,
+    method: AdjustMethod = "holm",
     axis: int = -1,
 ) -> FloatArray:
     r"""Adjusted p-values: each 1-D slice along ``axis`` is one family, all families at once.
@@ -67,7 +67,7 @@ def adjust_pvalues(
 
     Examples
     --------
-    >>> adjust_pvalues([0.01, 0.04, np.nan, 0.03], "holm").tolist()
+    >>> adjust_pvalues([0.01, 0.04, np.nan, 0.03], method="holm").tolist()
     [0.03, 0.06, nan, 0.06]
     """
     method = v.choice(method, ADJUST_METHODS, "method")  # type: ignore[assignment]

@@ -411,7 +411,7 @@ def _score_ratio_bounds(
 
     def stat(u: FloatArray, idx: IndexArray) -> FloatArray:
         with np.errstate(all="ignore"):
-            return _score_ratio_statistic(np.exp(u), x1[idx], n1[idx], x0[idx], n0[idx])
+            return _score_ratio_statistic(u, x1[idx], n1[idx], x0[idx], n0[idx])
 
     lo_flat = np.full(cells.size, np.nan)
     # The lower bound: S(R) = +z below R_hat; R = 0 exactly when x_t = 0.
@@ -475,28 +475,50 @@ def _score_root(
 
 
 def _score_ratio_statistic(
-    ratio: npt.ArrayLike,
-    x_t: npt.ArrayLike,
-    n_t: npt.ArrayLike,
-    x_c: npt.ArrayLike,
-    n_c: npt.ArrayLike,
+    log_ratio: FloatArray,
+    xt: FloatArray,
+    nt: FloatArray,
+    xc: FloatArray,
+    nc: FloatArray,
 ) -> FloatArray:
-    """Miettinen-Nurminen score statistic S(R) for ``H0: p_t / p_c = ratio`` (no checks).
+    """Miettinen-Nurminen score statistic S(R) at ``R = exp(log_ratio)`` (no checks).
 
-    Positive when the observed ratio exceeds ``ratio``; the formula is in :func:`lift_interval`.
-    Counts must be valid (``n > 0``, ``0 <= x <= n``) and ``ratio > 0``.
+    Positive when the observed ratio exceeds R; the formula is in :func:`lift_interval`.
+    Counts must be valid (``n > 0``, ``0 <= x <= n``). Rates near 1 would lose the small
+    failure rates to cancellation in ``1 - p``, so where the pooled rate exceeds 1/2 the
+    restricted estimates are solved for the failure rates instead, and the numerator is
+    ``(p_t - p_c) - (R - 1) p_c`` with the difference taken on whichever side is small and
+    ``R - 1 = expm1(log R)``.
     """
-    r = np.asarray(ratio, dtype=np.float64)
-    xt, nt = np.asarray(x_t, dtype=np.float64), np.asarray(n_t, dtype=np.float64)
-    xc, nc = np.asarray(x_c, dtype=np.float64), np.asarray(n_c, dtype=np.float64)
+    r = np.exp(log_ratio)
+    r_1 = np.expm1(log_ratio)
     big_n = nt + nc
+    ft, fc = nt - xt, nc - xc
+    # Success form: p_c is the smaller root of R N p^2 - b p + (x_t + x_c) = 0.
     coef_a = r * big_n
-    coef_b = r * nt + xt + nc + r * xc  # = -B > 0
-    coef_c = xt + xc
-    disc = np.sqrt(np.maximum(coef_b * coef_b - 4.0 * coef_a * coef_c, 0.0))
-    # The smaller root of A p^2 - coef_b p + C = 0, in the form free of cancellation.
-    pc0 = np.clip(2.0 * coef_c / (coef_b + disc), 0.0, 1.0)
-    pt0 = np.clip(r * pc0, 0.0, 1.0)
-    var = (pt0 * (1.0 - pt0) / nt + r * r * pc0 * (1.0 - pc0) / nc) * big_n / (big_n - 1.0)
-    out: FloatArray = (xt / nt - r * xc / nc) / np.sqrt(var)
+    b = r * nt + xt + nc + r * xc
+    c = xt + xc
+    pc_s = 2.0 * c / (b + np.sqrt(np.maximum(b * b - 4.0 * coef_a * c, 0.0)))
+    pt_s = r * pc_s
+    # Failure form: q_c = 1 - p_c is the larger root of R N q^2 + bq q + (R - 1) f_c = 0 and
+    # q_t the same for the arms swapped (ratio 1/R).
+    qc_f = _larger_root(coef_a, -r_1 * big_n - ft - r * fc, r_1 * fc)
+    r_inv_1 = np.expm1(-log_ratio)
+    qt_f = _larger_root(big_n / r, -r_inv_1 * big_n - fc - ft / r, r_inv_1 * ft)
+    fail = 2.0 * (xt + xc) > big_n
+    pc = np.clip(np.where(fail, 1.0 - qc_f, pc_s), 0.0, 1.0)
+    pt = np.clip(np.where(fail, 1.0 - qt_f, pt_s), 0.0, 1.0)
+    qc = np.clip(np.where(fail, qc_f, 1.0 - pc_s), 0.0, 1.0)
+    qt = np.clip(np.where(fail, qt_f, 1.0 - pt_s), 0.0, 1.0)
+    var = (pt * qt / nt + r * r * pc * qc / nc) * big_n / (big_n - 1.0)
+    diff = np.where(fail, fc / nc - ft / nt, xt / nt - xc / nc)
+    out: FloatArray = (diff - r_1 * xc / nc) / np.sqrt(var)
     return out
+
+
+def _larger_root(a: FloatArray, b: FloatArray, c: FloatArray) -> FloatArray:
+    """The larger root of ``a q^2 + b q + c = 0`` (``a > 0``), free of cancellation."""
+    d = np.sqrt(np.maximum(b * b - 4.0 * a * c, 0.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        out = np.where(b <= 0, (d - b) / (2.0 * a), 2.0 * c / (-b - d))
+    return np.asarray(np.where(np.isnan(out), 0.0, out), dtype=np.float64)
