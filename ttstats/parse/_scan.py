@@ -96,14 +96,19 @@ class ChunkBytes:
 
         Spans of up to 16 bytes are tested eight bytes at a time: a byte is not white space
         when it is above 32, i.e. when ``(b & 0x7f) + 0x5f`` or ``b`` has its top bit set.
+        A span of 1 to 8 bytes is its first word shifted left until only its bytes remain;
+        one of 9 to 16 bytes is covered by the words at its start and 8 bytes before its end.
         """
         length = e - s
-        out = np.zeros(len(s), dtype=bool)
-        short = np.flatnonzero((length > 0) & (length <= 16))
-        if len(short):
-            w = words(self, s[short], 2, e[short])
-            bits = (((w & _LOW7) + _ADD) | w) & _TOP
-            out[short] = bits.any(axis=1)
+        first = self.w[np.minimum(s, len(self.w) - 1)]
+        upto8 = np.clip(length, 1, 8).astype(np.uint64)
+        head = np.where(length <= 8, first << ((np.uint64(8) - upto8) * np.uint64(8)), first)
+        out = _nonws_bits(head)
+        mid = length > 8
+        if mid.any():
+            tail = self.w[np.maximum(e[mid] - 8, 0)]
+            out[mid] |= _nonws_bits(tail)
+        out &= length > 0
         long = np.flatnonzero(length > 16)
         if len(long):
             out[long] = self.count_nonws(s[long], e[long]) > 0
@@ -123,6 +128,12 @@ _ADD = np.uint64(0x5F5F5F5F5F5F5F5F)
 _TOP = np.uint64(0x8080808080808080)
 
 
+def _nonws_bits(w: npt.NDArray[np.uint64]) -> Bool:
+    """True where a word holds a byte above 32 (anything but white space or zero)."""
+    out: Bool = ((((w & _LOW7) + _ADD) | w) & _TOP) != 0
+    return out
+
+
 def _byte_mask(remaining: I64) -> npt.NDArray[np.uint64]:
     """Mask keeping the first ``remaining`` bytes (0..8) of a little-endian word."""
     r = np.clip(remaining, 0, 8).astype(np.uint64)
@@ -137,13 +148,14 @@ def words(c: ChunkBytes, start: I64, nwords: int, end: I64 | None = None) -> npt
     Bytes at or past ``end`` are zero.
     """
     out = np.empty((len(start), nwords), dtype=np.uint64)
-    remaining = None if end is None else end - start
+    length = None if end is None else end - start
     for k in range(nwords):
         wk = c.w[start + 8 * k]
-        if remaining is not None:
-            short = remaining < 8 * (k + 1)  # only words that the span does not fill
-            if short.any():
-                wk[short] &= _byte_mask(remaining[short] - 8 * k)
+        if length is not None:
+            # keep the first r bytes: shift them to the top and back, zeros come in behind
+            r = np.clip(length - 8 * k, 0, 8).astype(np.uint64)
+            drop = (np.uint64(8) - np.maximum(r, np.uint64(1))) * np.uint64(8)
+            wk = np.where(r > 0, (wk << drop) >> drop, np.uint64(0))
         out[:, k] = wk
     return out
 
