@@ -17,9 +17,7 @@ import ttstats
 from ttstats.parse import MEASURES, _read
 from ttstats.simulate import ExperimentSpec, simulate, write_xml
 
-SETTINGS = settings(
-    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow]
-)
+SETTINGS = settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 @st.composite
@@ -69,7 +67,9 @@ def check_roundtrip(report: ttstats.Report, sim: object, version: int) -> None:
 
 @SETTINGS
 @given(spec=specs(), version=st.sampled_from([1, 2]), indent=st.booleans())
-def test_generated_reports_read_back_exactly(spec: ExperimentSpec, version: int, indent: bool) -> None:
+def test_generated_reports_read_back_exactly(
+    spec: ExperimentSpec, version: int, indent: bool
+) -> None:
     sim = simulate(spec)
     buf = io.BytesIO()
     write_xml(sim, buf, version=version, indent=indent)

@@ -200,16 +200,21 @@ def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I6
     if not n:
         return code, length
     w0 = c.w[start]
-    # group the names by their first four bytes (shorter names by their own bytes), then
-    # check each group's tokens against the whole name and the delimiter after it
-    groups: dict[tuple[int, int], list[int]] = {}
+    # Group the tokens by their first four bytes (a three-letter name with the '=' after
+    # it), one sort for all, then check each group against its whole names.
+    groups: dict[int, list[int]] = {}
     for i, ref in enumerate(names):
-        k = min(len(ref), 4)
-        groups.setdefault((k, int.from_bytes(ref[:k], "little")), []).append(i)
-    for (k, prefix), members in groups.items():
-        key = w0 & np.uint64((1 << (8 * k)) - 1)
-        in_group = np.flatnonzero(key == np.uint64(prefix))
-        for name in members:
+        head = ref[:4] if len(ref) >= 4 else ref + b"="
+        groups.setdefault(int.from_bytes(head[:4], "little"), []).append(i)
+    prefixes = np.asarray(sorted(groups), dtype=np.uint64)
+    key = w0 & np.uint64(0xFFFFFFFF)
+    at = np.minimum(np.searchsorted(prefixes, key), len(prefixes) - 1)
+    group = np.where(prefixes[at] == key, at, len(prefixes)).astype(np.int16)
+    order = np.argsort(group, kind="stable")
+    bounds = np.searchsorted(group[order], np.arange(len(prefixes) + 1))
+    for g, prefix in enumerate(prefixes.tolist()):
+        in_group = order[bounds[g] : bounds[g + 1]]
+        for name in groups[prefix]:
             ref = names[name]
             L = len(ref)
             refw = np.frombuffer(ref + bytes(-L % 8), "<u8")

@@ -128,7 +128,7 @@ def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     # each close must match the last open at its level (in the chunk, else on the stack):
     # sorted by (level, position), a close follows its opener
     oc = np.flatnonzero(kind != EMPTY)
-    order = oc[np.lexsort((oc, level[oc]))]
+    order = oc[np.argsort(level[oc].astype(np.int16), kind="stable")]  # radix sort
     lv = level[order]
     is_cl = kind[order] == CLOSE
     j = np.flatnonzero(is_cl)
@@ -294,7 +294,7 @@ def _annotate(
     valid = np.ones(n, dtype=np.int64)
     max_level = int(level.max()) if n else 0
     elem_idx = np.flatnonzero(is_elem)
-    by_level = elem_idx[np.argsort(level[elem_idx], kind="stable")]
+    by_level = elem_idx[np.argsort(level[elem_idx].astype(np.int16), kind="stable")]
     bounds = np.searchsorted(level[by_level], np.arange(1, max_level + 2))
     prev_opens = np.zeros(0, dtype=np.int64)
     for lv in range(1, max_level + 1):

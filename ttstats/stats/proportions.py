@@ -384,13 +384,12 @@ def lift_interval(
         low = np.maximum((pt * pc - root) / denom, 0.0) - 1.0
         high = (pt * pc + root) / denom - 1.0
     else:
-        low, high = _score_ratio_bounds(xt, nt, xc, nc, z, reasons.ok)
+        low, high = _score_lift_bounds(xt, nt, xc, nc, z, reasons.ok)
         reasons.flag(np.isnan(low) | np.isnan(high), _SCORE_NO_ROOT)
-        low, high = low - 1.0, high - 1.0
     return Interval(reasons.nan(low), reasons.nan(high), reasons.text)
 
 
-def _score_ratio_bounds(
+def _score_lift_bounds(
     xt: FloatArray,
     nt: FloatArray,
     xc: FloatArray,
@@ -398,14 +397,18 @@ def _score_ratio_bounds(
     z: float,
     ok: v.BoolArray,
 ) -> tuple[FloatArray, FloatArray]:
-    """Miettinen-Nurminen bounds for ``R = p_t / p_c`` in the cells ``ok`` (``x_c > 0``)."""
+    """Miettinen-Nurminen bounds of the lift ``R - 1`` in the cells ``ok`` (``x_c > 0``).
+
+    The roots are found in ``u = log R`` and returned as ``expm1(u)``, which keeps full
+    relative precision for lifts near 0.
+    """
     low = np.full(ok.size, np.nan)
     high = np.full(ok.size, np.nan)
     cells = np.flatnonzero(ok)
     if cells.size == 0:
         return low.reshape(ok.shape), high.reshape(ok.shape)
-    ft = [np.ravel(arr)[cells] for arr in (xt, nt, xc, nc)]
-    x1, n1, x0, n0 = ft
+    flat = [np.ravel(arr)[cells] for arr in (xt, nt, xc, nc)]
+    x1, n1, x0, n0 = flat
     r_hat = (x1 / n1) / (x0 / n0)
     centre = np.log(np.where(x1 > 0, r_hat, 1.0))
 
@@ -414,9 +417,9 @@ def _score_ratio_bounds(
             return _score_ratio_statistic(u, x1[idx], n1[idx], x0[idx], n0[idx])
 
     lo_flat = np.full(cells.size, np.nan)
-    # The lower bound: S(R) = +z below R_hat; R = 0 exactly when x_t = 0.
+    # The lower bound: S(R) = +z below R_hat; R = 0 (lift -1) exactly when x_t = 0.
     zero = x1 == 0
-    lo_flat[zero] = 0.0
+    lo_flat[zero] = -1.0
     pos = np.flatnonzero(~zero)
     lo_flat[pos] = _score_root(stat, centre[pos], np.full(pos.size, -z), pos, z)
     # The upper bound: S(R) = -z above R_hat. With x_t = 0 (R_hat = 0) start from the ratio of
@@ -446,7 +449,7 @@ def _score_root(
     idx: IndexArray,
     target: float,
 ) -> FloatArray:
-    """Solve ``S(u) = target`` for ``u = log R`` beyond ``b``, where ``S - target`` changes sign.
+    """Solve ``S(u) = target`` for ``u = log R`` beyond ``b``; return the lift ``expm1(u)``.
 
     ``b`` is a point on the near side of the root and ``fb = (S(b) - target) * sign(target)``
     (< 0 there); the far end is found by stepping ``1, 2, 4, ..., 1024`` away from ``b``:
@@ -471,7 +474,8 @@ def _score_root(
         a[todo[hit]], fa[todo[hit]] = trial[hit], val[hit]
         todo = todo[~hit]
         width *= 2.0
-    return np.exp(bracketed_root(g, a, b, fa, fb))
+    # Absolute tolerance far below 1e-14: near R = 1 the lift R - 1 = expm1(u) is itself tiny.
+    return np.expm1(bracketed_root(g, a, b, fa, fb, xtol=1e-24))
 
 
 def _score_ratio_statistic(

@@ -1,0 +1,156 @@
+"""Minimum detectable lift and samples to detect (ttstats.stats.power)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy import optimize
+from scipy.stats import norm
+from statsmodels.stats.proportion import power_proportions_2indep
+
+from ttstats.stats import minimum_detectable_lift, samples_to_detect
+
+K = norm.isf(0.025) + norm.ppf(0.8)  # z_{0.975} + z_{0.8} = 1.959964 + 0.841621 = 2.801585
+
+
+def _criterion(lift: float, q: float, n_c: float, n_t: float, k: float = K) -> float:
+    """By hand: |p_c L| - k sqrt(p_c(1-p_c)/n_c + p_t(1-p_t)/n_t), zero at detection."""
+    pt = q * (1 + lift)
+    return abs(q * lift) - k * math.sqrt(q * (1 - q) / n_c + pt * (1 - pt) / n_t)
+
+
+CASES = [(0.05, 10_000, 10_000), (0.01, 2_000, 3_000), (0.5, 100, 100), (0.2, 50, 5_000)]
+
+
+@pytest.mark.parametrize(("q", "n_c", "n_t"), CASES)
+def test_mdl_solves_the_criterion(q: float, n_c: float, n_t: float) -> None:
+    # Source: scipy brentq on the scalar criterion written out by hand above.
+    ref = optimize.brentq(_criterion, 1e-9, 1 / q - 1, args=(q, n_c, n_t), xtol=1e-15)
+    got = minimum_detectable_lift(q, n_c, n_t)
+    assert float(got.lift) == pytest.approx(ref, rel=1e-10)
+    assert got.reason.item() == ""
+
+
+def test_mdl_hand_example_and_statsmodels_power() -> None:
+    # By hand, p_c = 0.05, n = 10,000 per arm: a = k^2 0.95/1e4 = 7.4563e-4, b = 7.8489e-4,
+    # L = [b(0.9) + sqrt((0.9 b)^2 + 0.2(1 + b)(a + 0.95 b))] / (0.1(1 + b)) = 0.179836.
+    got = float(minimum_detectable_lift(0.05, 10_000, 10_000).lift)
+    assert got == pytest.approx(0.179836, abs=1e-6)
+    # Cross-check with statsmodels power_proportions_2indep, whose null variance is pooled
+    # (ours is unpooled): the power at our lift is 0.8 to within 0.001.
+    res = power_proportions_2indep(0.05 * got, 0.05, 10_000, ratio=1.0)
+    assert res.power == pytest.approx(0.8, abs=1e-3)
+
+
+def test_mdl_alpha_power_and_undefined() -> None:
+    # Tighter alpha or more power needs a larger lift (monotone in k).
+    base = float(minimum_detectable_lift(0.05, 5000, 5000).lift)
+    assert float(minimum_detectable_lift(0.05, 5000, 5000, alpha=0.01).lift) > base
+    assert float(minimum_detectable_lift(0.05, 5000, 5000, power=0.9).lift) > base
+    res = minimum_detectable_lift([0.0, 1.0, np.nan, 0.05, 0.9], [100, 100, 100, 0, 10], 100)
+    assert res.reason.tolist() == [
+        "control rate is 0: lift undefined",
+        "control rate is 1: no upward lift is possible",
+        "missing input (NaN)",
+        "no entries (n = 0)",
+        "no detectable lift: the treatment rate would have to exceed 1",
+    ]
+    assert np.isnan(res.lift).all()
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "word"),
+    [({"alpha": 1.0}, "alpha"), ({"power": 0}, "power"), ({"power": True}, "power")],
+)
+def test_invalid_levels(kwargs: dict[str, float], word: str) -> None:
+    with pytest.raises(ValueError, match=word):
+        minimum_detectable_lift(0.05, 100, 100, **kwargs)
+
+
+def test_invalid_rates() -> None:
+    with pytest.raises(ValueError, match="p_c"):
+        minimum_detectable_lift(1.5, 100, 100)
+    with pytest.raises(ValueError, match="rate_per_sample_t"):
+        samples_to_detect(0.1, 0.05, 100, -1)
+
+
+def test_samples_to_detect_hand_example() -> None:
+    # 10% lift on 5%, 1000 entries per day per arm, none yet. By hand: a = 0.0475,
+    # b = 0.055 * 0.945 = 0.051975, c = (0.005/k)^2 = 3.18519e-6; need (a + b)/(1000 m) <= c,
+    # m >= 0.099475 / (1000 * 3.18519e-6) = 31.23 -> 32 days.
+    res = samples_to_detect(0.10, 0.05, 1000, 1000)
+    assert float(res.samples) == 32
+    c = (0.005 / K) ** 2
+    assert math.ceil(0.099475 / (1000 * c)) == 32
+
+
+@pytest.mark.parametrize(
+    ("lift", "q", "rc", "rt", "nc", "nt"),
+    [
+        (0.1, 0.05, 1000, 1000, 0, 0),
+        (0.1, 0.05, 700, 1300, 5000, 2000),
+        (0.25, 0.01, 50, 50, 100, 100),
+        (0.05, 0.3, 2000, 100, 0, 30000),
+    ],
+)
+def test_samples_to_detect_is_the_first_detectable_sample(
+    lift: float, q: float, rc: float, rt: float, nc: float, nt: float
+) -> None:
+    # Consistency with the hand criterion: detectable after m samples, not after m - 1.
+    m = float(samples_to_detect(lift, q, rc, rt, n_c=nc, n_t=nt).samples)
+    assert m >= 1
+    assert _criterion(lift, q, nc + m * rc, nt + m * rt) >= -1e-12
+    if m > 1 or (nc > 0 and nt > 0):
+        assert _criterion(lift, q, nc + (m - 1) * rc, nt + (m - 1) * rt) < 0
+
+
+def test_samples_to_detect_drops_and_edges() -> None:
+    # A drop: the same criterion with p_t below p_c (brentq on the continuous m, by hand).
+    m = float(samples_to_detect(-0.1, 0.05, 1000, 1000).samples)
+    cont = optimize.brentq(lambda s: _criterion(-0.1, 0.05, 1000 * s, 1000 * s), 1, 1e4)
+    assert m == math.ceil(cont)
+    res = samples_to_detect(
+        [0.1, 0.1, 0.0, 0.1, 25.0, 0.1, 0.1],
+        [0.05, 0.05, 0.05, 0.0, 0.05, 0.05, 0.05],
+        [1000, 1000, 1000, 1000, 1000, 0, 0],
+        [1000, 1000, 1000, 1000, 1000, 1000, 1000],
+        n_c=[0, 10**6, 0, 0, 0, 0, 200],
+        n_t=[0, 10**6, 0, 0, 0, 0, 200],
+    )
+    assert res.samples[0] == 32
+    assert res.samples[1] == 0  # already detectable with a million per arm
+    assert res.reason[2:].tolist() == [
+        "a lift of 0 is never detectable",
+        "control rate is 0: lift undefined",
+        "treatment rate p_c * (1 + lift) lies outside [0, 1]",
+        "never detectable at this traffic: an arm gets no more entries",
+        "never detectable at this traffic: an arm gets no more entries",
+    ]
+    assert np.isnan(res.samples[2:]).all()
+
+
+@settings(max_examples=50, deadline=None)
+@given(
+    st.floats(0.01, 0.5),
+    st.floats(0.001, 0.6),
+    st.integers(1, 5000),
+    st.integers(1, 5000),
+    st.integers(0, 20000),
+)
+def test_property_samples_agree_with_mdl(lift: float, q: float, rc: int, rt: int, n0: int) -> None:
+    # After the returned number of samples the MDL is at most the lift; one fewer, above it.
+    res = samples_to_detect(lift, q, rc, rt, n_c=n0, n_t=n0)
+    if res.reason.item():
+        assert q * (1 + lift) > 1
+        return
+    m = float(res.samples)
+    after = float(minimum_detectable_lift(q, n0 + m * rc, n0 + m * rt).lift)
+    assert after <= lift * (1 + 1e-9)
+    if m >= 1 and n0 + (m - 1) * rc > 0:
+        before = float(minimum_detectable_lift(q, n0 + (m - 1) * rc, n0 + (m - 1) * rt).lift)
+        # NaN: at that size no lift is detectable at all (p_t would exceed 1).
+        assert np.isnan(before) or before > lift * (1 - 1e-9)
