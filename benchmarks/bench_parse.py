@@ -192,13 +192,11 @@ def machine() -> str:
                 break
     except OSError:
         pass
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        import xmltodict
-
-        from importlib.metadata import version
-
         xd = version("xmltodict")
-    except ImportError:
+    except PackageNotFoundError:
         xd = "not installed"
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, numpy "
@@ -244,7 +242,9 @@ def main() -> None:
         }
         for method, r in res.items():
             if "seconds" not in r:
-                why = f"over {r['timeout']:.0f} s" if "timeout" in r else f"failed: {r.get('error')}"
+                why = (
+                    f"over {r['timeout']:.0f} s" if "timeout" in r else f"failed: {r.get('error')}"
+                )
                 lines.append(f"| {size_mb:.0f} MB | {names[method]} | {why} | | | | | |")
                 continue
             sec = r["seconds"]
