@@ -6,11 +6,14 @@ positions into it, so that millions of values are read with a handful of numpy c
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import numpy.typing as npt
 
 U8 = npt.NDArray[np.uint8]
-I64 = npt.NDArray[np.int64]
+#: integer index arrays (positions are int32 inside a chunk, ordinals int64)
+I64 = npt.NDArray[np.signedinteger[Any]]
 F64 = npt.NDArray[np.float64]
 Bool = npt.NDArray[np.bool_]
 

@@ -169,9 +169,9 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag."""
     issues: list[Issue] = []
     buf, a = c.buf, c.a
-    lt = np.flatnonzero(a == LT)
-    gt = np.flatnonzero(a == GT)
-    quot = np.flatnonzero(a == QUOT)
+    lt = np.flatnonzero(a == LT).astype(np.int32)
+    gt = np.flatnonzero(a == GT).astype(np.int32)
+    quot = np.flatnonzero(a == QUOT).astype(np.int32)
     n = len(lt)
     second = a[np.minimum(lt + 1, len(a) - 1)] if n else np.zeros(0, np.uint8)
     special = (second == BANG) | (second == QMARK)
