@@ -192,7 +192,7 @@ class _Reader:
                             f"text {lead.strip()[:40]!r} before the first tag ignored",
                         )
                     )
-            events = nest(buf, tokens, self.state, loc)
+            events = nest(c, tokens, self.state, loc)
             extract(c, tokens, events, self.rec, loc)
         except ChunkError as err:
             raise ReportParseError(

@@ -52,6 +52,12 @@ def is_ws(a: U8) -> Bool:
     return _WS[a]
 
 
+def name_ends(a: U8) -> Bool:
+    """True where a byte ends an element or attribute name."""
+    out: Bool = _NAME_END[a]
+    return out
+
+
 def is_name_char(a: U8) -> Bool:
     """True where a byte may be part of an element or attribute name."""
     return _NAME_CHAR[a]

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ._scan import I64
+from ._scan import I64, ChunkBytes, name_ends
 from ._tokenize import (
     CLOSE,
     ELEMENTS,
@@ -37,6 +37,7 @@ from ._tokenize import (
     UNKNOWN,
     ChunkTokens,
     Issue,
+    resolve_closes,
 )
 
 #: element codes that never nest inside themselves: a new one closes the open one
@@ -113,8 +114,33 @@ def _names(buf: bytes, t: ChunkTokens) -> list[bytes]:
     return [buf[s : s + n] for s, n in zip(t.name_start.tolist(), t.name_len.tolist(), strict=True)]
 
 
-def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
-    """True when the chunk's tags nest properly on top of ``stack`` and need no repair."""
+def _same_names(c: ChunkBytes, t: ChunkTokens, a: I64, b: I64) -> bool:
+    """Whether tokens ``a`` carry the same names as tokens ``b`` (whose lengths are known)."""
+    L = t.name_len[b]
+    sa, sb = t.name_start[a], t.name_start[b]
+    for k in range(0, int(L.max(initial=0)), 8):
+        rem = np.clip(L - k, 0, 8).astype(np.uint64)
+        drop = (np.uint64(8) - np.maximum(rem, np.uint64(1))) * np.uint64(8)
+        wa = (c.w[sa + k] << drop) >> drop
+        wb = (c.w[sb + k] << drop) >> drop
+        if not bool(np.all((wa == wb) | (rem == 0))):
+            return False
+    return bool(np.all(_ends_name(c, sa + L)))
+
+
+def _ends_name(c: ChunkBytes, pos: I64 | int) -> np.ndarray:
+    """Whether the byte at ``pos`` ends a name (white space, '>', '/', or the chunk's end)."""
+    p = np.asarray(pos)
+    out: np.ndarray = (p >= len(c)) | name_ends(c.a[np.minimum(p, max(len(c) - 1, 0))])
+    return out
+
+
+def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
+    """True when the chunk's tags nest properly on top of ``stack`` and need no repair.
+
+    On success the closing tags get their element's code.
+    """
+    buf = c.buf
     real = t.code != PI
     kind, code = t.kind[real], t.code[real]
     if not len(kind):
@@ -135,26 +161,34 @@ def _well_nested(buf: bytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     in_chunk = np.zeros(len(j), dtype=bool)
     in_chunk[j > 0] = lv[j[j > 0] - 1] == lv[j[j > 0]]
     opener = np.where(in_chunk, order[np.maximum(j - 1, 0)], -1)
-    stack_codes = np.asarray([f.code for f in stack] + [-99], dtype=np.int64)
-    want = np.where(in_chunk, code[np.maximum(opener, 0)], stack_codes[np.minimum(lv[j] - 1, d0)])
-    got = code[order[j]]
-    if (want != got).any():
+    # a close must carry its opener's name: compare the bytes, word by word
+    ridx = np.flatnonzero(real)
+    cl_tok = ridx[order[j]]
+    op_tok = ridx[np.maximum(opener, 0)]
+    mine = np.flatnonzero(in_chunk)
+    if not _same_names(c, t, cl_tok[mine], op_tok[mine]):
         return False
-    if (got == UNKNOWN).any():
-        names = _names(buf, t)
-        ridx = np.flatnonzero(real)
-        for c, o, lvl in zip(order[j].tolist(), opener.tolist(), lv[j].tolist(), strict=True):
-            if code[c] == UNKNOWN:
-                on = stack[lvl - 1].name if o < 0 else names[ridx[o]]
-                if names[ridx[c]] != on:
-                    return False
+    t.code[cl_tok[mine]] = t.code[op_tok[mine]]
+    t.name_len[cl_tok[mine]] = t.name_len[op_tok[mine]]
+    for k in np.flatnonzero(~in_chunk).tolist():
+        lvl = int(lv[j[k]])
+        if lvl - 1 >= d0:
+            return False
+        frame = stack[lvl - 1]
+        s0 = int(t.name_start[cl_tok[k]])
+        L = len(frame.name)
+        if buf[s0 : s0 + L] != frame.name or not _ends_name(c, s0 + L):
+            return False
+        t.code[cl_tok[k]] = frame.code
+        t.name_len[cl_tok[k]] = L
+    code = t.code[real]
     # no report in a report, sample in a sample, ...
-    for c in SIBLINGS:
-        sub = np.flatnonzero(code == c)
+    for sib in SIBLINGS:
+        sub = np.flatnonzero(code == sib)
         if not len(sub):
             continue
         d = np.where(kind[sub] == OPEN, 1, np.where(kind[sub] == CLOSE, -1, 0))
-        before = np.cumsum(d) - d + sum(1 for f in stack if f.code == c)
+        before = np.cumsum(d) - d + sum(1 for f in stack if f.code == sib)
         if ((kind[sub] != CLOSE) & (before > 0)).any():
             return False
     return True
@@ -249,13 +283,15 @@ def _resembles(a: bytes, b: bytes) -> bool:
     return bool(a) and bool(b) and (a.startswith(b) or b.startswith(a))
 
 
-def nest(buf: bytes, t: ChunkTokens, state: Nesting, loc: Callable[[I64], I64]) -> Events:
+def nest(c: ChunkBytes, t: ChunkTokens, state: Nesting, loc: Callable[[I64], I64]) -> Events:
     """Turn the chunk's tags into properly nested events with parents and ordinals."""
-    if _well_nested(buf, t, state.stack):
+    buf = c.buf
+    if _well_nested(c, t, state.stack):
         real = np.flatnonzero(t.code != PI)
         tok = real
         kind, code, pos = t.kind[real], t.code[real], t.start[real]
     else:
+        resolve_closes(c, t)
         ev, issues = _repair(buf, t, state.stack)
         t.issues.extend(issues)
         arr = np.asarray(ev, dtype=np.int64).reshape(-1, 4)

@@ -51,6 +51,8 @@ ELEMENTS: tuple[bytes, ...] = (
     range(len(ELEMENTS))
 )
 UNKNOWN = -1
+#: code of a closing tag not yet matched to its element (see :func:`resolve_closes`)
+UNRESOLVED = -3
 #: pseudo element code of a processing instruction or XML declaration
 PI = -2
 
@@ -204,16 +206,21 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
     kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int64)
     name_start = lt + 1 + is_close
-    code, nlen = match_names(c, name_start, ELEMENTS)
+    # closing tags are named by the element they close (checked while nesting), so only the
+    # others are matched against the known names here
+    code = np.full(n, UNRESOLVED, dtype=np.int64)
+    nlen = np.zeros(n, dtype=np.int64)
+    oi = np.flatnonzero(~is_close)
+    code[oi], nlen[oi] = match_names(c, name_start[oi], ELEMENTS)
     code[special] = PI
-    empty_name = (nlen == 0) & ~special
+    empty_name = (nlen == 0) & ~special & ~is_close
     if empty_name.any():
         pos = int(lt[np.argmax(empty_name)])
         raise ChunkError("tag without a name", pos)
 
     tokens = ChunkTokens(
-        start=lt.astype(np.int64),
-        end=end.astype(np.int64),
+        start=lt,
+        end=end,
         kind=kind,
         code=code,
         name_start=name_start.astype(np.int64),
@@ -229,6 +236,13 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     )
     _attributes(c, tokens, quot, special)
     return tokens
+
+
+def resolve_closes(c: ChunkBytes, t: ChunkTokens) -> None:
+    """Name the closing tags still unresolved by matching them against the known names."""
+    ci = np.flatnonzero(t.code == UNRESOLVED)
+    if len(ci):
+        t.code[ci], t.name_len[ci] = match_names(c, t.name_start[ci], ELEMENTS)
 
 
 def _junk_in_tags(
