@@ -118,14 +118,19 @@ def _same_names(c: ChunkBytes, t: ChunkTokens, a: I64, b: I64) -> bool:
     """Whether tokens ``a`` carry the same names as tokens ``b`` (whose lengths are known)."""
     L = t.name_len[b]
     sa, sb = t.name_start[a], t.name_start[b]
+    if not bool(np.all(_ends_name(c, sa + L))):
+        return False
+    rows = np.arange(len(L))
     for k in range(0, int(L.max(initial=0)), 8):
-        rem = np.clip(L - k, 0, 8).astype(np.uint64)
-        drop = (np.uint64(8) - np.maximum(rem, np.uint64(1))) * np.uint64(8)
-        wa = (c.w[sa + k] << drop) >> drop
-        wb = (c.w[sb + k] << drop) >> drop
-        if not bool(np.all((wa == wb) | (rem == 0))):
+        if k:
+            rows = rows[L[rows] > k]  # only names longer than k bytes
+        rem = np.minimum(L[rows] - k, 8).astype(np.uint64)
+        drop = (np.uint64(8) - rem) * np.uint64(8)
+        wa = (c.w[sa[rows] + k] << drop) >> drop
+        wb = (c.w[sb[rows] + k] << drop) >> drop
+        if not bool(np.all(wa == wb)):
             return False
-    return bool(np.all(_ends_name(c, sa + L)))
+    return True
 
 
 def _ends_name(c: ChunkBytes, pos: I64 | int) -> np.ndarray:
