@@ -254,8 +254,12 @@ class _Warn:
 
 def _first_seen(ids: I64) -> list[int]:
     """The distinct values of ``ids`` in the order they first occur."""
-    uniq, first = np.unique(ids, return_index=True)
-    return [int(x) for x in uniq[np.argsort(first)]]
+    if not len(ids):
+        return []
+    first = np.full(int(ids.max()) + 1, len(ids), dtype=np.int64)
+    first[ids[::-1]] = np.arange(len(ids) - 1, -1, -1)  # the last write, the first occurrence
+    seen = np.flatnonzero(first < len(ids))
+    return [int(x) for x in seen[np.argsort(first[seen])]]
 
 
 def _parse_starts(starts: list[str | None], s_valid: np.ndarray, s_pos: I64, warn: _Warn) -> I64:

@@ -37,21 +37,45 @@ counts, rates outside [0, 1].
 
 from ._results import Interval, MinimumDetectableLift, SamplesToDetect, TestResult
 from .hypothesis_tests import proportion_test, sample_ratio_test
+from .moments import (
+    MeanVar,
+    Moments,
+    PointEstimate,
+    WelchResult,
+    average_order_value,
+    mean_difference_interval,
+    mean_lift_interval,
+    moments_mean_var,
+    per_entry_moments,
+    revenue_per_visitor,
+    welch_test_from_moments,
+)
 from .multiple import adjust_pvalues
 from .power import minimum_detectable_lift, samples_to_detect
 from .proportions import difference_interval, lift_interval, proportion_interval
 
 __all__ = [
     "Interval",
+    "MeanVar",
     "MinimumDetectableLift",
+    "Moments",
+    "PointEstimate",
     "SamplesToDetect",
     "TestResult",
+    "WelchResult",
     "adjust_pvalues",
+    "average_order_value",
     "difference_interval",
     "lift_interval",
+    "mean_difference_interval",
+    "mean_lift_interval",
     "minimum_detectable_lift",
+    "moments_mean_var",
+    "per_entry_moments",
     "proportion_interval",
     "proportion_test",
+    "revenue_per_visitor",
     "sample_ratio_test",
     "samples_to_detect",
+    "welch_test_from_moments",
 ]
