@@ -58,6 +58,7 @@ True
 b'<?xml version="1.0" encoding="UTF-8"?>'
 """
 
+from ._example import EXAMPLE_STEPS, example_spec, write_example
 from ._model import (
     MEASURES,
     ExpectedReport,
@@ -71,6 +72,7 @@ from ._write import _main as _main
 from ._write import generate_report_bytes, spec_for_size, write_xml
 
 __all__ = [
+    "EXAMPLE_STEPS",
     "MEASURES",
     "ExpectedReport",
     "ExperimentSpec",
@@ -80,8 +82,10 @@ __all__ = [
     "SimulatedExperiment",
     "UnitValues",
     "ValueDistribution",
+    "example_spec",
     "generate_report_bytes",
     "simulate",
     "spec_for_size",
+    "write_example",
     "write_xml",
 ]
