@@ -9,6 +9,7 @@ with array operations (see the sibling modules); the records are assembled into 
 from __future__ import annotations
 
 import codecs
+import errno
 import io
 import os
 import re
@@ -287,7 +288,7 @@ def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
         if path.is_dir():
-            raise IsADirectoryError(f"{path} is a directory, not a report file")
+            raise IsADirectoryError(errno.EISDIR, "a directory, not a report file", str(path))
         size = path.stat().st_size  # raises FileNotFoundError with the path
         return _read_file(path), size
     if hasattr(source, "read"):

@@ -1,0 +1,80 @@
+"""The command line: what it prints, and one clean line and exit status 2 on bad input."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from ttstats.cli import main
+
+from .conftest import sample
+
+
+def run(*args: str, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [sys.executable, "-m", "ttstats.cli", *args], input=stdin, capture_output=True, timeout=120
+    )
+
+
+def test_inspect_bundled_example(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect"]) == 0
+    out = capsys.readouterr().out
+    assert "bundled example" in out
+    assert "recipes   3: Control, Free shipping banner, Bigger buy button" in out
+    assert "warnings  0" in out
+
+
+def test_inspect_shows_warnings_of_a_malformed_file(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", str(sample("seed-abbreviated.xml"))]) == 0
+    out = capsys.readouterr().out
+    assert "warnings  13" in out
+    assert "line 5, column 38: closing tag </steps>" in out
+
+
+def test_inspect_strict_refuses(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["inspect", "--strict", str(sample("seed-abbreviated.xml"))]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "line 1, column 4" in err
+
+
+def test_inspect_stdin() -> None:
+    done = run("inspect", "-", stdin=sample("v2-small.xml").read_bytes())
+    assert done.returncode == 0
+    assert b"file      <stdin>" in done.stdout
+
+
+@pytest.mark.parametrize(
+    ("setup", "expect"),
+    [
+        ("missing", b"no such file"),
+        ("empty", b"no XML elements found"),
+        ("error", b"API error"),
+        ("directory", b"directory"),
+        ("binary", b"not allowed in XML"),
+    ],
+)
+def test_bad_input_is_one_line_and_status_2(tmp_path: Path, setup: str, expect: bytes) -> None:
+    path = tmp_path / "report.xml"
+    if setup == "empty":
+        path.write_bytes(b"")
+    elif setup == "error":
+        path.write_bytes(sample("error-401.xml").read_bytes())
+    elif setup == "directory":
+        path.mkdir()
+    elif setup == "binary":
+        path.write_bytes(bytes(range(256)) * 4)
+    done = run("inspect", str(path))
+    assert done.returncode == 2
+    assert done.stdout == b""
+    assert done.stderr.count(b"\n") == 1, done.stderr
+    assert expect in done.stderr
+    assert b"Traceback" not in done.stderr
+
+
+def test_usage_error_is_status_2() -> None:
+    done = run("inspect", "--nope")
+    assert done.returncode == 2
+    assert b"usage" in done.stderr
