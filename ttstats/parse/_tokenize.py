@@ -313,7 +313,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
         ns[odd_layout] = attribute_name_start(a, eq[odd_layout])
     eq_ok = a[eq] == EQ
     # a tag whose '=' is not right before its quote goes to the slow path
-    slow_tok = np.unique(tok[~eq_ok])
+    slow_tok = tok[np.flatnonzero(~eq_ok)]
     # A tag is laid out as expected when its length is '<', its name, each attribute with
     # the gap before it ('name="value"'), an optional '/' and '>'. Tags laid out otherwise
     # (more white space, stray characters) are checked byte by byte.
