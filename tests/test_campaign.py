@@ -1,0 +1,66 @@
+"""check_campaign: recipes against the summary recipe, with the file's rounding."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import replace
+
+import numpy as np
+
+import ttstats
+from ttstats.analysis.campaign import check_campaign
+from ttstats.simulate import ExperimentSpec, simulate, write_xml
+
+from .conftest import sample
+
+
+def test_published_v2_sample_is_consistent() -> None:
+    check = check_campaign(ttstats.read_report(sample("v2-small.xml")))
+    assert check.consistent
+    assert check.to_frame().empty
+    assert check.by_report().all()
+
+
+def test_simulated_reports_are_consistent_in_both_versions() -> None:
+    spec = ExperimentSpec(n_samples=12, recipes=("A", "B", "C"), p_omit=0.2, traffic=40.0, seed=5)
+    for version in (1, 2):
+        buf = io.BytesIO()
+        write_xml(simulate(spec), buf, version=version)
+        assert check_campaign(ttstats.read_report(buf.getvalue())).consistent
+
+
+def test_a_recipe_left_out_shows_as_the_gap() -> None:
+    """A deleted experience missing from the report: the gap is exactly its values."""
+    spec = ExperimentSpec(n_samples=6, recipes=("A", "B", "C"), traffic=30.0, seed=9)
+    sim = simulate(spec)
+    buf = io.BytesIO()
+    write_xml(sim, buf, version=2)
+    full = ttstats.read_report(buf.getvalue())
+    cut = replace(full, recipes=full.recipes[:2], cells=full.cells.map(lambda a: a[:, :, :2]))
+    check = check_campaign(cut)
+    assert not check.consistent
+    left_out = sim.expected(2)
+    # the gap is the third recipe's true values (summed at 2 and 5 decimals by the file)
+    np.testing.assert_allclose(check.gap["count"], left_out.count[:, :, 2], rtol=0, atol=0)
+    np.testing.assert_allclose(check.gap["revenue"], left_out.revenue[:, :, 2], atol=1e-8)
+    frame = check.to_frame()
+    assert set(frame.measure) >= {"count", "revenue"}
+    assert (frame.step.isin(full.steps)).all()
+    assert not check.by_report().any()
+
+
+def test_rounding_alone_is_not_a_gap() -> None:
+    xml = (
+        '<reports><report><sample start="2009-08-01T00:00" duration="day">'
+        '<recipe name="A"><step name="E"><amount>3.0</amount><revenue>1.01</revenue></step></recipe>'
+        '<recipe name="B"><step name="E"><amount>4.0</amount><revenue>2.02</revenue></step></recipe>'
+        '<recipe name="Campaign"><step name="E"><amount>7.0</amount><revenue>3.04</revenue>'
+        "</step></recipe></sample></report></reports>"
+    )
+    check = check_campaign(ttstats.read_report(xml))
+    # 3.04 - 3.03 = 0.01 is more than 3 * 0.005 = 0.015? no: within the rounding of 3 values
+    assert check.consistent
+    bigger = xml.replace("3.04", "3.05")  # 0.02 > 0.015: beyond rounding
+    assert not check_campaign(ttstats.read_report(bigger)).consistent
+    off_by_one = xml.replace("<amount>7.0", "<amount>8.0")  # whole numbers must match exactly
+    assert not check_campaign(ttstats.read_report(off_by_one)).consistent
