@@ -8,12 +8,14 @@ from ._errors import (
     TTStatsError,
     TTStatsWarning,
 )
+from .analysis.campaign import CampaignCheck, check_campaign
 from .parse import ParseWarning, Report, ReportInfo, read_report
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AggregationWarning",
+    "CampaignCheck",
     "ParseWarning",
     "Report",
     "ReportInfo",
@@ -23,5 +25,6 @@ __all__ = [
     "TTStatsError",
     "TTStatsWarning",
     "__version__",
+    "check_campaign",
     "read_report",
 ]
