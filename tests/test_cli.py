@@ -78,3 +78,28 @@ def test_usage_error_is_status_2() -> None:
     done = run("inspect", "--nope")
     assert done.returncode == 2
     assert b"usage" in done.stderr
+
+
+def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from ttstats.cli import Progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    term = Terminal()
+    monkeypatch.setattr(sys, "stderr", term)
+    bar = Progress("big.xml", min_bytes=10)
+    bar(50, 100)
+    bar(100, 100)
+    bar.close()
+    assert "50%" in term.getvalue() and "100%" in term.getvalue()
+    assert term.getvalue().endswith("\n")
+    pipe = io.StringIO()  # not a terminal: quiet
+    monkeypatch.setattr(sys, "stderr", pipe)
+    quiet = Progress("big.xml", min_bytes=10)
+    quiet(50, 100)
+    quiet.close()
+    assert pipe.getvalue() == ""

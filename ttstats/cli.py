@@ -39,12 +39,47 @@ def _source(arg: str | None) -> tuple[str | Path | BinaryIO, str]:
     return Path(arg), arg
 
 
+class Progress:
+    """A one-line progress bar on standard error, for files that take a while to read.
+
+    Quiet unless standard error is a terminal and the file is larger than ``min_bytes``.
+    """
+
+    def __init__(self, label: str, min_bytes: int = 32 << 20) -> None:
+        self.label = label
+        self.min_bytes = min_bytes
+        self.shown = False
+
+    def __call__(self, done: int, total: int | None) -> None:
+        if not sys.stderr.isatty() or (total or done) < self.min_bytes:
+            return
+        mb = done / 1e6
+        if total:
+            share = done / total
+            bar = "#" * int(30 * share)
+            text = f"\rreading {self.label}: [{bar:<30}] {share:4.0%} of {total / 1e6:,.0f} MB"
+        else:
+            text = f"\rreading {self.label}: {mb:,.0f} MB"
+        sys.stderr.write(text)
+        sys.stderr.flush()
+        self.shown = True
+
+    def close(self) -> None:
+        if self.shown:
+            sys.stderr.write("\n")
+            sys.stderr.flush()
+
+
 def load(arg: str | None, *, strict: bool = False) -> tuple[Report, str]:
     """Read the report named on the command line; repairs stay in ``Report.warnings``."""
     source, label = _source(arg)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ReportRepairWarning)
-        return read_report(source, strict=strict), label
+    progress = Progress(label)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ReportRepairWarning)
+            return read_report(source, strict=strict, progress=progress), label
+    finally:
+        progress.close()
 
 
 def _fmt_time(t: np.datetime64) -> str:
