@@ -95,10 +95,13 @@ class CampaignCheck:
             "report", "segment", "sample_start", "step", "measure",
             "recipes_sum", "campaign", "gap", "tolerance",
         ]  # fmt: skip
-        return pd.DataFrame(rows, columns=columns)
+        frame: pd.DataFrame = pd.DataFrame(rows, columns=columns)
+        return frame
 
 
-def check_campaign(report: Report, *, decimals: dict[str, int | None] | None = None) -> CampaignCheck:
+def check_campaign(
+    report: Report, *, decimals: dict[str, int | None] | None = None
+) -> CampaignCheck:
     """Check that the recipes add up to the summary recipe in every report, sample and step.
 
     Parameters
