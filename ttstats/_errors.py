@@ -4,7 +4,8 @@
 
     TTStatsError
     ├── ReportParseError   the bytes are not a readable Performance Report
-    └── TTApiError         the API answered with a ``<message>`` (e.g. 401)
+    ├── TTApiError         the API answered with a ``<message>`` (e.g. 401)
+    └── UnknownLabelError  a recipe or step name the report does not hold
 
 ``TTStatsWarning`` is the root of the warnings, so that users can filter them with
 ``warnings.filterwarnings("ignore", category=ttstats.TTStatsWarning)``.
@@ -34,6 +35,16 @@ class ReportParseError(TTStatsError, ValueError):
         self.column = column
         where = f"line {line}, column {column}: " if line is not None else ""
         super().__init__(f"{where}{reason}")
+
+
+class UnknownLabelError(TTStatsError, KeyError, ValueError):
+    """A recipe or step name that the report does not hold (the message lists those it does).
+
+    Both a ``KeyError`` (a missing label) and a ``ValueError`` (a bad argument).
+    """
+
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
 
 
 class TTApiError(TTStatsError):

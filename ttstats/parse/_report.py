@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from .._errors import AggregationWarning
+from .._errors import AggregationWarning, UnknownLabelError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -179,18 +179,22 @@ class Report:
 
     # -- lookups --------------------------------------------------------------------------
     def recipe_index(self, name: str) -> int:
-        """Position of a recipe; ``KeyError`` listing the recipes when unknown."""
+        """Position of a recipe; :class:`~ttstats.UnknownLabelError` listing them when unknown."""
         try:
             return self.recipes.index(name)
         except ValueError:
-            raise KeyError(f"unknown recipe {name!r}; recipes are {list(self.recipes)}") from None
+            raise UnknownLabelError(
+                f"unknown recipe {name!r}; recipes are {list(self.recipes)}"
+            ) from None
 
     def step_index(self, name: str) -> int:
-        """Position of a step; ``KeyError`` listing the steps when unknown."""
+        """Position of a step; :class:`~ttstats.UnknownLabelError` listing them when unknown."""
         try:
             return self.steps.index(name)
         except ValueError:
-            raise KeyError(f"unknown step {name!r}; steps are {list(self.steps)}") from None
+            raise UnknownLabelError(
+                f"unknown step {name!r}; steps are {list(self.steps)}"
+            ) from None
 
     # -- views ----------------------------------------------------------------------------
     def sum_samples(self) -> Report:

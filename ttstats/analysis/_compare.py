@@ -1,0 +1,448 @@
+"""``compare``: every recipe against the control on every step, all cells at once."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from typing import Any, Final, TypeVar
+
+import numpy as np
+
+from .._errors import AggregationWarning, UnknownLabelError
+from ..parse import Report, SampleAxis
+from ..stats import (
+    adjust_pvalues,
+    difference_interval,
+    lift_interval,
+    minimum_detectable_lift,
+    proportion_interval,
+    proportion_test,
+    sample_ratio_test,
+)
+from ..stats.hypothesis_tests import TEST_METHODS, TestMethod
+from ..stats.multiple import ADJUST_METHODS, AdjustMethod
+from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, ProportionMethod
+from ._comparison import BoolArray, Comparison, FloatArray, IntArray, SampleRatio
+from ._notes import (
+    NOTE_SINGLE_RECIPE,
+    arm_reason,
+    cell_notes,
+    mask_note,
+    text,
+)
+
+#: Power of the minimum detectable lift (``mdl``).
+POWER = 0.8
+#: A sample-ratio mismatch is flagged below this p-value (Fabijan et al. 2019).
+SAMPLE_RATIO_THRESHOLD = 0.001
+#: The interval of the difference of rates.
+DIFF_METHOD: Final = "newcombe"
+
+_INT_RTOL = 1e-9
+
+_A = TypeVar("_A", bound="np.ndarray[Any, Any]")
+
+
+def compare(
+    report: Report,
+    control: str,
+    *,
+    entry: str = "Entry",
+    steps: Sequence[str] | None = None,
+    method: ProportionMethod = "wilson",
+    lift_method: LiftMethod = "delta",
+    test: TestMethod = "z",
+    correction: AdjustMethod = "holm",
+    alpha: float = 0.05,
+    by_sample: bool = False,
+) -> Comparison:
+    r"""Compare every recipe with the control on every step, in every report at once.
+
+    For each report (segment and type), recipe and compared step, the entries
+    :math:`n` are the recipe's count at the ``entry`` step and the conversions :math:`x` its
+    count at the step. The samples are summed unless ``by_sample``. Each statistic is one
+    vectorised call over the cell array ``(report, [sample,] recipe, step)``.
+
+    Parameters
+    ----------
+    report : Report
+        A parsed Performance Report (:func:`ttstats.read_report`).
+    control : str
+        The control recipe; it gets its own rows (rate and interval, no comparison).
+    entry : str, default "Entry"
+        The step whose count is the denominator.
+    steps : sequence of str, optional
+        The steps to compare, in this order (a single name is accepted). Default: every
+        step except ``entry``, in document order.
+    method : {"wilson", "wald", "adobe", "agresti_coull", "jeffreys", "clopper_pearson"}
+        Interval of each rate (:func:`~ttstats.stats.proportion_interval`).
+    lift_method : {"delta", "fieller", "score"}
+        Interval of the lift (:func:`~ttstats.stats.lift_interval`). The interval of the
+        difference is always Newcombe's hybrid score (:func:`~ttstats.stats.difference_interval`).
+    test : {"z", "chi2", "yates", "fisher", "adobe", "tt_legacy"}
+        Two-sided test of :math:`p_t = p_c` (:func:`~ttstats.stats.proportion_test`).
+    correction : {"holm", "bonferroni", "fdr_bh"}
+        Multiple-testing adjustment (:func:`~ttstats.stats.adjust_pvalues`).
+    alpha : float, default 0.05
+        Significance level; intervals are at confidence ``1 - alpha`` (not adjusted for
+        multiplicity: only the p-values are).
+    by_sample : bool, default False
+        Keep the sample axis (one comparison per sample) instead of summing the samples.
+
+    Returns
+    -------
+    Comparison
+        Labelled arrays ``entries, conversions, rate, rate_low, rate_high, diff, diff_low,
+        diff_high, lift, lift_low, lift_high, statistic, p_value, p_adjusted, significant,
+        mdl, note``, the ``per_entry`` flag of each step, the ``sample_ratio`` check, the
+        methods and ``warnings``; :meth:`Comparison.to_frame` gives one row per cell.
+
+    Raises
+    ------
+    UnknownLabelError
+        (a ``KeyError`` and a ``ValueError``) ``control`` is not a recipe (the message
+        lists the recipes), or ``entry`` or a name in ``steps`` is not a step (it lists the
+        steps).
+    ValueError
+        An unknown method name (the message names the argument: ``method``,
+        ``lift_method``, ``test``, ``correction``), ``alpha`` outside (0, 1), a step given
+        twice.
+
+    Warns
+    -----
+    AggregationWarning
+        Once per call, when samples are summed in a ``visitor`` report whose document
+        holds more than one sample: a returning visitor is then counted once per sample. The same
+        text is kept in :attr:`Comparison.warnings`. Pass ``by_sample=True`` or request a
+        single-sample report for inference.
+
+    Notes
+    -----
+    Summing. Without ``by_sample`` each cell is the sum of its samples, NaN only where every
+    sample is NaN (never reported), as :meth:`Report.sum_samples`; only the counts are
+    summed.
+
+    Estimates. :math:`\hat p = x/n`, :math:`d = \hat p_t - \hat p_c`,
+    :math:`\mathrm{lift} = \hat p_t/\hat p_c - 1` (NaN when :math:`\hat p_c = 0`). ``mdl`` is
+    the smallest upward lift detected with probability ``power`` = 0.8 by a two-sided test
+    at ``alpha`` at these entries (:func:`~ttstats.stats.minimum_detectable_lift`).
+
+    Per-entry steps. A step whose count exceeds its entries anywhere in the file (any
+    report, sample or recipe, the summary recipe included; e.g. "Time on Site" 1117 of
+    476 entries) counts events, not units. Everywhere on that step, in every report,
+    ``rate`` is the per-entry rate :math:`x/n` and ``diff`` and ``lift`` its point
+    comparisons; intervals, tests and ``mdl`` are NaN, never computed by a binomial method,
+    and the p-values stay out of the family (note :data:`NOTE_PER_ENTRY`, or
+    :data:`NOTE_PER_ENTRY_STEP` in the cells that do not exceed themselves). A cell whose
+    count is not a whole number >= 0 gets no statistic at all (note :data:`NOTE_NOT_COUNT`).
+
+    Multiple testing. The family is every (recipe, step) comparison within one report (one
+    segment and type), and within one sample when ``by_sample``: ``(recipes - 1) x steps``
+    p-values, less those that are NaN (they neither count nor get adjusted). Reports and
+    samples are separate families; ``significant`` is :math:`\tilde p < \alpha`.
+
+    Sample ratio. Per report (per sample when ``by_sample``), Pearson's chi-square of the
+    recipes' entries against an equal split (:func:`~ttstats.stats.sample_ratio_test`),
+    flagged below p = 0.001; each flagged report is listed in ``warnings``. A report
+    with a single recipe has no split to check (NaN, reason :data:`NOTE_SINGLE_RECIPE`).
+
+    Notes column. ``""`` when every field of the row is defined. Otherwise the distinct
+    reasons, joined by ``"; "``: first why a cell met no binomial method (per-entry step,
+    not a count), then the arms' own trouble as the statistics layer words it (``"treatment:
+    no entries (n = 0)"``, ``"control: missing input (NaN)"``), then what one field alone
+    lacks, labelled ``"lift: "``, ``"test: "`` or ``"mdl: "`` (``"lift: control rate is 0:
+    lift undefined"``). The control's rows say ``"control"``, followed by the trouble of its
+    own rate if any.
+
+    References
+    ----------
+    Holm, S. (1979). A simple sequentially rejective multiple test procedure. Scandinavian
+    Journal of Statistics 6, 65-70.
+    Fabijan, A. et al. (2019). Diagnosing sample ratio mismatch in online controlled
+    experiments. KDD '19, 2156-2164.
+    Newcombe, R. G. (1998). Interval estimation for the difference between independent
+    proportions: comparison of eleven methods. Statistics in Medicine 17, 873-890.
+
+    Examples
+    --------
+    >>> import ttstats
+    >>> xml = '''<reports><report campaignId="1" start="2024-03-01" end="2024-03-02"
+    ...   resolution="day" type="visit"><sample start="2024-03-01T00:00" duration="day">
+    ...   <recipe name="A"><step name="Entry">2000</step><step name="Order">100</step></recipe>
+    ...   <recipe name="B"><step name="Entry">2000</step><step name="Order">140</step></recipe>
+    ... </sample></report></reports>'''
+    >>> res = compare(ttstats.read_report(xml), "A")
+    >>> res
+    <Comparison vs 'A': 1 report(s), 2 recipe(s), 1 step(s); 1 significant at alpha=0.05 (z, holm); 0 sample-ratio flag(s)>
+    >>> row = res.to_frame().iloc[1]  # B against A; row 0 is the control's own
+    >>> row["recipe"], row["step"], float(row["rate"]), round(float(row["lift"]), 4)
+    ('B', 'Order', 0.07, 0.4)
+    >>> round(float(row["lift_low"]), 3), round(float(row["lift_high"]), 3)
+    (0.091, 0.796)
+    >>> round(float(row["p_value"]), 4), bool(row["significant"])
+    (0.0077, True)
+    >>> res.to_frame().iloc[0]["note"]
+    'control'
+    """
+    _choice(method, PROPORTION_METHODS, "method")
+    _choice(lift_method, LIFT_METHODS, "lift_method")
+    _choice(test, TEST_METHODS, "test")
+    _choice(correction, ADJUST_METHODS, "correction")
+    a = _alpha(alpha)
+    c = _position(report.recipes, control, "control", "recipe")
+    e = _position(report.steps, entry, "entry", "step")
+    names = _compared_steps(report, entry, steps)
+    cols = np.asarray([report.steps.index(s) for s in names], dtype=np.intp)
+    by_sample = bool(by_sample)
+
+    notes: list[str] = []
+    raw = report.count
+    if by_sample:
+        counts, samples = raw, report.samples
+    else:
+        counts = _nansum_keep(raw, axis=1)[:, 0]
+        samples = _total_axis(report.samples)
+        caveat = _visitor_caveat(report)
+        if caveat:
+            warnings.warn(caveat, AggregationWarning, stacklevel=2)
+            notes.append(caveat)
+
+    # -- the cells: n (entries) and x (conversions), shape (report, [sample,] recipe, step)
+    n_all = counts[..., e]
+    x_all = counts[..., cols]
+    not_count_n = _not_count(n_all)
+    not_count_x = _not_count(x_all)
+    n = np.where(not_count_n, np.nan, n_all)
+    x = np.where(not_count_x, np.nan, x_all)
+    n_cell = np.broadcast_to(n[..., None], x.shape)
+    with np.errstate(invalid="ignore"):
+        exceeds = x > n_cell
+    per_entry = _per_entry(report, e, cols) | _any_but_last(exceeds)
+
+    # Cells never fed to a binomial method: per-entry steps and non-counts; in a treatment
+    # row, also those whose control cell is one.
+    not_count = not_count_x | not_count_n[..., None]
+    own_masked = not_count | per_entry
+    ctrl_masked = np.broadcast_to(own_masked[..., c : c + 1, :], x.shape)
+    is_control = np.broadcast_to((np.arange(len(report.recipes)) == c)[:, None], x.shape)
+    masked = own_masked | (ctrl_masked & ~is_control)
+    xb = np.where(own_masked, np.nan, x)
+    nb = np.where(own_masked, np.nan, n_cell)
+    xc, nc = xb[..., c : c + 1, :], nb[..., c : c + 1, :]
+
+    # -- point estimates (per-entry rates included)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(n_cell > 0, x / n_cell, np.nan)
+        rate_c = rate[..., c : c + 1, :]
+        diff = np.where(is_control, np.nan, rate - rate_c)
+        lift = np.where(is_control | ~(rate_c > 0), np.nan, rate / rate_c - 1.0)
+        p_c = np.where(ctrl_masked, np.nan, np.broadcast_to(rate_c, x.shape))
+
+    # -- one call of each statistic over every cell
+    rate_ci = proportion_interval(xb, nb, method=method, alpha=a)
+    diff_ci = difference_interval(xb, nb, xc, nc, method=DIFF_METHOD, alpha=a)
+    lift_ci = lift_interval(xb, nb, xc, nc, method=lift_method, alpha=a)
+    res = proportion_test(xb, nb, xc, nc, method=test)
+    mdl = minimum_detectable_lift(p_c, nc, nb, alpha=a, power=POWER)
+
+    def comparison(values: FloatArray) -> FloatArray:
+        return np.where(is_control, np.nan, values)
+
+    p_value = comparison(res.pvalue)
+    family = p_value.reshape(*p_value.shape[:-2], p_value.shape[-2] * p_value.shape[-1])
+    p_adjusted = adjust_pvalues(family, method=correction, axis=-1).reshape(p_value.shape)
+    significant = p_adjusted < a
+
+    arm = arm_reason(x, n_cell)
+    note = cell_notes(
+        is_control=is_control,
+        masked=masked,
+        first=mask_note(not_count, ctrl_masked & ~is_control, exceeds, per_entry),
+        arm=arm,
+        control_arm=np.broadcast_to(arm[..., c : c + 1, :], arm.shape),
+        rate_reason=rate_ci.reason,
+        arms_reason=diff_ci.reason,
+        lift_reason=lift_ci.reason,
+        test_reason=res.reason,
+        mdl_reason=mdl.reason,
+    )
+
+    srm = _sample_ratio(report, n, samples, by_sample)
+    notes.extend(_sample_ratio_notes(report, srm, by_sample))
+    return Comparison(
+        reports=report.reports,
+        samples=samples,
+        recipes=report.recipes,
+        steps=names,
+        control=control,
+        entry=entry,
+        by_sample=by_sample,
+        entries=_frozen(np.broadcast_to(n_all[..., None], x.shape)),
+        conversions=_frozen(x_all),
+        rate=_frozen(rate),
+        rate_low=_frozen(rate_ci.low),
+        rate_high=_frozen(rate_ci.high),
+        diff=_frozen(diff),
+        diff_low=_frozen(comparison(diff_ci.low)),
+        diff_high=_frozen(comparison(diff_ci.high)),
+        lift=_frozen(lift),
+        lift_low=_frozen(comparison(lift_ci.low)),
+        lift_high=_frozen(comparison(lift_ci.high)),
+        statistic=_frozen(comparison(res.statistic)),
+        p_value=_frozen(p_value),
+        p_adjusted=_frozen(p_adjusted),
+        significant=_frozen(significant),
+        mdl=_frozen(comparison(mdl.lift)),
+        note=_frozen(note),
+        per_entry=_frozen(per_entry),
+        sample_ratio=srm,
+        alpha=a,
+        power=POWER,
+        method=method,
+        diff_method=DIFF_METHOD,
+        lift_method=lift_method,
+        test=test,
+        correction=correction,
+        warnings=tuple(notes),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Arguments
+# --------------------------------------------------------------------------------------------
+def _choice(value: object, choices: Sequence[str], name: str) -> None:
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
+
+
+def _alpha(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
+        raise ValueError(f"alpha must be a real number in (0, 1), got {value!r}")
+    out = float(value)
+    if not 0.0 < out < 1.0:
+        raise ValueError(f"alpha must lie strictly between 0 and 1, got {value!r}")
+    return out
+
+
+def _position(names: tuple[str, ...], name: object, argument: str, what: str) -> int:
+    if isinstance(name, str) and name in names:
+        return names.index(name)
+    raise UnknownLabelError(
+        f"{argument}={name!r} is not a {what} of the report; {what}s are {list(names)}"
+    )
+
+
+def _compared_steps(report: Report, entry: str, steps: Sequence[str] | None) -> tuple[str, ...]:
+    if steps is None:
+        return tuple(s for s in report.steps if s != entry)
+    chosen = (steps,) if isinstance(steps, str) else tuple(steps)
+    for name in chosen:
+        _position(report.steps, name, "steps", "step")
+    if len(set(chosen)) != len(chosen):
+        raise ValueError(f"steps: each step may be given once, got {list(chosen)}")
+    return chosen
+
+
+# --------------------------------------------------------------------------------------------
+# Cells
+# --------------------------------------------------------------------------------------------
+def _nansum_keep(a: FloatArray, axis: int) -> FloatArray:
+    """Sum over ``axis`` ignoring NaN, NaN where every entry is NaN (Report.sum_samples)."""
+    total = np.nansum(a, axis=axis, keepdims=True)
+    allnan = np.isnan(a).all(axis=axis, keepdims=True)
+    out: FloatArray = np.where(allnan, np.nan, total)
+    return out
+
+
+def _total_axis(samples: SampleAxis) -> SampleAxis:
+    start = samples.start[:1] if len(samples) else samples.start
+    return SampleAxis(start, ("total",) if len(samples) else ())
+
+
+def _visitor_caveat(report: Report) -> str:
+    """The AggregationWarning text when visitor samples are summed, else ``""``."""
+    many = report.present.sum(axis=1) > 1
+    which = [i for i, info in enumerate(report.reports) if info.type == "visitor" and bool(many[i])]
+    if not which:
+        return ""
+    return (
+        "summing the samples of a 'visitor' report counts a returning visitor once per "
+        f"sample (reports {which}); the entries and conversions compared are visitor-samples. "
+        "Pass by_sample=True or request a single-sample report for inference"
+    )
+
+
+def _not_count(a: FloatArray) -> BoolArray:
+    """Cells that are reported (not NaN) but not a whole number >= 0."""
+    with np.errstate(invalid="ignore"):
+        off = np.abs(a - np.round(a)) > _INT_RTOL * np.maximum(1.0, np.abs(a))
+        out: BoolArray = ~np.isnan(a) & (~np.isfinite(a) | (a < 0) | off)
+    return out
+
+
+def _per_entry(report: Report, entry: int, cols: IntArray) -> BoolArray:
+    """Steps whose raw count exceeds the entries in some report, sample or recipe."""
+    with np.errstate(invalid="ignore"):
+        cells = report.count[..., cols] > report.count[..., entry : entry + 1]
+        summary = report.campaign.count[..., cols] > report.campaign.count[..., entry : entry + 1]
+    return _any_but_last(cells) | _any_but_last(summary)
+
+
+def _any_but_last(mask: BoolArray) -> BoolArray:
+    """``mask.any()`` over every axis but the last (the steps)."""
+    out: BoolArray = np.any(mask, axis=tuple(range(mask.ndim - 1)))
+    return out
+
+
+def _frozen(arr: _A) -> _A:
+    out: _A = arr.copy()
+    out.setflags(write=False)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Sample ratio
+# --------------------------------------------------------------------------------------------
+def _sample_ratio(
+    report: Report, n: FloatArray, samples: SampleAxis, by_sample: bool
+) -> SampleRatio:
+    """Chi-square of the recipes' entries against an equal split, per report [per sample]."""
+    shape = n.shape[:-1]
+    if n.shape[-1] >= 2:
+        res = sample_ratio_test(n, axis=-1)
+        chi2, pval, reason = res.statistic, res.pvalue, res.reason
+    else:
+        chi2 = np.full(shape, np.nan)
+        pval = np.full(shape, np.nan)
+        reason = text(np.ones(shape, dtype=bool), NOTE_SINGLE_RECIPE)
+    idx = np.indices(shape, dtype=np.intp)
+    segment = np.asarray([info.segment for info in report.reports] or [None], dtype=object)
+    start = samples.start if len(samples) else np.array(["NaT"], dtype="datetime64[m]")
+    sample_idx = idx[1] if by_sample else np.zeros(shape, dtype=np.intp)
+    return SampleRatio(
+        report=_frozen(idx[0]),
+        segment=_frozen(segment[idx[0]]),
+        sample_start=_frozen(start[sample_idx]),
+        entries=_frozen(np.sum(n, axis=-1)),
+        chi2=_frozen(chi2),
+        p_value=_frozen(pval),
+        flagged=_frozen(pval < SAMPLE_RATIO_THRESHOLD),
+        reason=_frozen(reason),
+        threshold=SAMPLE_RATIO_THRESHOLD,
+    )
+
+
+def _sample_ratio_notes(report: Report, srm: SampleRatio, by_sample: bool) -> list[str]:
+    flagged = srm.flagged.reshape(len(report.reports), -1)
+    out = []
+    for i in np.flatnonzero(flagged.any(axis=1)):
+        info = report.reports[i]
+        seg = "the aggregate" if info.segment is None else f"segment {info.segment!r}"
+        where = f" in {int(flagged[i].sum())} of {flagged.shape[1]} samples" if by_sample else ""
+        out.append(
+            f"sample ratio mismatch in report {i} ({seg}){where}: the recipes' entries depart "
+            f"from an equal split (p < {SAMPLE_RATIO_THRESHOLD:g}); check the traffic "
+            "allocation before trusting the comparisons"
+        )
+    return out
