@@ -494,3 +494,11 @@ def test_counts_that_are_not_counts_are_not_proportions() -> None:
     assert np.isnan(res.p_value[0, 0, 0]) and np.isnan(res.rate_low[0, 0, 0])
     assert res.note[0, 2, 0] == "treatment: no entries (n = 0)"
     assert np.isnan(res.rate[0, 2, 0])
+
+
+def test_frame_keeps_none_for_the_aggregate_segment() -> None:
+    report = ttstats.read_report(sample("v2-small.xml"))
+    with pytest.warns(ttstats.AggregationWarning, match="visitor"):
+        frame = ttstats.compare(report, "Experience A").to_frame()
+    assert frame.loc[frame.report == 2, "segment"].map(lambda x: x is None).all()
+    assert frame.segment.dtype == object

@@ -231,7 +231,7 @@ class Comparison:
         pandas.DataFrame
             The columns :data:`FRAME_COLUMNS` first, then :data:`FRAME_EXTRAS`; the names
             never change with the arguments of :func:`compare`. ``segment`` is missing
-            for the aggregate report (None; NaN where pandas infers a string column); ``sample_start`` and ``duration`` describe the sample (the
+            for the aggregate report (None); ``sample_start`` and ``duration`` describe the sample (the
             first sample's start and ``"total"`` when the samples were summed).
         """
         import pandas as pd
@@ -258,7 +258,9 @@ class Comparison:
         cells["per_entry"] = self.per_entry[ti]
         cells["statistic"] = self.statistic.ravel()
         cells["mdl"] = self.mdl.ravel()
-        frame: pd.DataFrame = pd.DataFrame(cells, columns=[*FRAME_COLUMNS, *FRAME_EXTRAS])
+        frame: pd.DataFrame = pd.DataFrame(
+            _keep_objects(cells), columns=[*FRAME_COLUMNS, *FRAME_EXTRAS]
+        )
         return frame
 
     def sample_ratio_frame(self) -> pd.DataFrame:
@@ -291,7 +293,7 @@ class Comparison:
             "flagged": srm.flagged.ravel(),
             "reason": srm.reason.ravel(),
         }
-        frame: pd.DataFrame = pd.DataFrame(cells, columns=list(SAMPLE_RATIO_COLUMNS))
+        frame: pd.DataFrame = pd.DataFrame(_keep_objects(cells), columns=list(SAMPLE_RATIO_COLUMNS))
         return frame
 
     def _repr_html_(self) -> str | None:
@@ -308,6 +310,16 @@ class Comparison:
             f"{int(self.significant.sum())} significant at alpha={self.alpha:g} "
             f"({self.test}, {self.correction}); {flagged} sample-ratio flag(s)>"
         )
+
+
+def _keep_objects(cells: dict[str, Any]) -> dict[str, Any]:
+    """Object columns as object Series, so that pandas keeps ``None`` instead of NaN."""
+    import pandas as pd
+
+    return {
+        k: pd.Series(v, dtype=object) if isinstance(v, np.ndarray) and v.dtype == object else v
+        for k, v in cells.items()
+    }
 
 
 def _labels(names: tuple[str, ...], index: IntArray) -> ObjectArray:

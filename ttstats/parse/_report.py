@@ -245,19 +245,15 @@ class Report:
         frame: pd.DataFrame = pd.DataFrame(
             {
                 "report": ri.astype(np.int64),
-                "type": pd.Series([infos[i].type for i in range(r)], dtype=object).take(ri).values,
-                "segment": pd.Series([infos[i].segment for i in range(r)], dtype=object)
-                .take(ri)
-                .values,
+                "type": _objects([infos[i].type for i in range(r)], ri),
+                "segment": _objects([infos[i].segment for i in range(r)], ri),
                 "segment_id": pd.array([infos[i].segment_id for i in range(r)], dtype="Int64").take(
                     ri
                 ),
                 "sample_start": pd.to_datetime(self.samples.start.astype("datetime64[ns]")[si]),
-                "duration": np.asarray(self.samples.duration, dtype=object)[si]
-                if s
-                else np.empty(0, object),
-                "recipe": np.asarray(names, dtype=object)[ki],
-                "step": np.asarray(self.steps, dtype=object)[ti] if t else np.empty(0, object),
+                "duration": _objects(list(self.samples.duration), si),
+                "recipe": _objects(names, ki),
+                "step": _objects(list(self.steps), ti),
                 **{name: arr.ravel() for name, arr in stacked.items()},
                 "is_campaign": ki == k,
             }
@@ -276,6 +272,18 @@ class Report:
         for f in fields(self):
             if f.name in ("present", "in_grid"):
                 object.__setattr__(self, f.name, _frozen(getattr(self, f.name)))
+
+
+def _objects(labels: list[Any], index: npt.NDArray[np.intp]) -> pd.Series:
+    """A column of Python objects (``None`` stays ``None``; pandas would make it NaN)."""
+    import pandas as pd
+
+    values = np.empty(len(labels), dtype=object)
+    values[:] = labels
+    column: pd.Series = pd.Series(
+        values[index] if len(labels) else np.empty(0, object), dtype=object
+    )
+    return column
 
 
 def _nansum_keep(a: FloatArray, axis: int) -> FloatArray:

@@ -137,7 +137,13 @@ class SimulatedExperiment:
     campaign_engagement_sumsq : ndarray
         ``(report, sample, step)``: the sums over the recipes.
     engagement_units, order_units : UnitValues or None
-        The per-unit values, when ``simulate(..., keep_units=True)``.
+        The per-unit values, when ``simulate(..., keep_units=True)``. With
+        ``spec.order_engagement`` the order values also stand in ``engagement_units``, on the
+        conversion step, as they are behind its engagement triple.
+    order_reach : ndarray of bool or None
+        ``(order, step)``, row for row with ``order_units``: the converting unit that placed
+        the order reached the step, so that its value is in the step's revenue (always true
+        for the first and the last step). With ``keep_units=True`` only.
     """
 
     spec: ExperimentSpec
@@ -156,6 +162,7 @@ class SimulatedExperiment:
     campaign_engagement_sumsq: FloatArray
     engagement_units: UnitValues | None = None
     order_units: UnitValues | None = None
+    order_reach: BoolArray | None = None
 
     @property
     def recipes(self) -> tuple[str, ...]:
@@ -248,7 +255,7 @@ def simulate(spec: ExperimentSpec, *, keep_units: bool = False) -> SimulatedExpe
     S = spec.n_samples
     block = _block_samples(spec)
     blocks: list[dict[str, IntArray]] = []
-    units: list[tuple[UnitValues, UnitValues]] = []
+    units: list[tuple[UnitValues, UnitValues, BoolArray]] = []
     for b, s0 in enumerate(range(0, S, block)):
         rng = np.random.default_rng(np.random.SeedSequence(spec.seed, spawn_key=(b,)))
         sums, unit_parts = _simulate_block(spec, rng, block, s0, keep_units)
@@ -265,7 +272,7 @@ def simulate(spec: ExperimentSpec, *, keep_units: bool = False) -> SimulatedExpe
     for m, a in campaign.items():
         _check_exact(a, m)
 
-    eng = np.array([s in spec.engagement_dists for s in spec.steps])
+    eng = np.array([s in spec.engagement_steps for s in spec.steps])
     floats = {m: _to_float(a, m, eng) for m, a in ints.items()}
     floats |= {f"campaign_{m}": _to_float(a, m, eng) for m, a in campaign.items()}
     bounds = spec.sample_bounds()
@@ -276,6 +283,7 @@ def simulate(spec: ExperimentSpec, *, keep_units: bool = False) -> SimulatedExpe
         present=_frozen(campaign["count"][..., 0] > 0),
         engagement_units=_join_units([u[0] for u in units], S) if keep_units else None,
         order_units=_join_units([u[1] for u in units], S) if keep_units else None,
+        order_reach=_join_reach(units, S, T) if keep_units else None,
         **floats,
     )
 
@@ -290,7 +298,7 @@ def _block_samples(spec: ExperimentSpec) -> int:
 
 def _simulate_block(
     spec: ExperimentSpec, rng: np.random.Generator, n_block: int, s0: int, keep_units: bool
-) -> tuple[dict[str, IntArray], list[tuple[UnitValues, UnitValues]]]:
+) -> tuple[dict[str, IntArray], list[tuple[UnitValues, UnitValues, BoolArray]]]:
     """Integer sums for ``n_block`` samples, cells ordered (sample, group, recipe)."""
     G, K, T = spec.n_groups, len(spec.recipes), len(spec.steps)
     omit = rng.random(n_block) < spec.p_omit
@@ -313,6 +321,7 @@ def _simulate_block(
         return sums
 
     eng_parts: list[tuple[IntArray, int, IntArray]] = []
+    reach = np.ones((orders.size if keep_units else 0, T), dtype=bool)  # (order, step)
     for j, step in enumerate(spec.steps):
         if j == 0:
             count, revenue, reached = n, revenue_of_first(conv), n
@@ -326,10 +335,15 @@ def _simulate_block(
             revenue = _segment_sums(np.where(ev_conv > 0, orders, 0), conv)
             hit = _segment_sums((ev_conv > 0).astype(np.int64), conv)
             reached = hit + _segment_sums((ev_rest > 0).astype(np.int64), n - conv)
+            if keep_units:
+                reach[:, j] = ev_conv > 0
         else:
             reach_conv = rng.binomial(conv, rates[:, j]).astype(np.int64)
             count = reach_conv + rng.binomial(n - conv, rates[:, j]).astype(np.int64)
             revenue, reached = revenue_of_first(reach_conv), count
+            if keep_units:  # the first reach_conv orders of each cell reached the step
+                position = np.arange(orders.size) - np.repeat(first, conv)
+                reach[:, j] = position < np.repeat(reach_conv, conv)
         out["count"][:, j] = count
         out["revenue"][:, j] = revenue
         dist = spec.engagement_dists.get(step)
@@ -340,6 +354,12 @@ def _simulate_block(
             out["engagement_sumsq"][:, j] = _segment_sums(values * values, reached)
             if keep_units:
                 eng_parts.append((values, j, reached))
+        elif j == T - 1 and spec.order_engagement:
+            out["engagement_count"][:, j] = conv
+            out["engagement_total"][:, j] = revenue
+            out["engagement_sumsq"][:, j] = _segment_sums(orders * orders, conv)
+            if keep_units:
+                eng_parts.append((orders, j, conv))
 
     sums = {m: a.reshape(n_block, G, K, T) for m, a in out.items()}
     if not keep_units:
@@ -353,7 +373,7 @@ def _simulate_block(
         value = np.concatenate([v for v, _, _ in parts] or [cell[:0]]) / 100
         return UnitValues(g.astype(np.int64), s + s0, k.astype(np.int64), step, value)
 
-    return sums, [(table(eng_parts), table([(orders, T - 1, conv)]))]
+    return sums, [(table(eng_parts), table([(orders, T - 1, conv)]), reach)]
 
 
 def _checked(values: IntArray, counts: IntArray, what: str) -> IntArray:
@@ -402,6 +422,18 @@ def _join_units(parts: list[UnitValues], n_samples: int) -> UnitValues:
     joined = [np.concatenate(cols) for cols in zip(*parts, strict=True)]
     keep = joined[1] < n_samples
     return UnitValues(*(col[keep] for col in joined))
+
+
+def _join_reach(
+    parts: list[tuple[UnitValues, UnitValues, BoolArray]], n_samples: int, n_steps: int
+) -> BoolArray:
+    """The blocks' order reach, with the rows that :func:`_join_units` keeps."""
+    if not parts:
+        return np.ones((0, n_steps), dtype=bool)
+    reach = np.concatenate([p[2] for p in parts])
+    sample = np.concatenate([p[1].sample for p in parts])
+    out: BoolArray = reach[sample < n_samples]
+    return out
 
 
 def _report_attributes(spec: ExperimentSpec, bounds: DatetimeArray) -> tuple[ReportAttributes, ...]:

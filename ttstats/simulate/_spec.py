@@ -204,6 +204,11 @@ class ExperimentSpec:
         steps exist.
     revenue : ValueDistribution
         Order value of each conversion.
+    order_engagement : bool
+        Also write the order values as the engagement triple of the conversion step (count =
+        orders, total = revenue, sumOfSquares = the sum of the squared order values), the
+        form in which the API gives the sums that extreme-order calculations need. The
+        conversion step must then not be an ``engagement`` step.
     p_omit : float
         Probability that a sample has no units at all, hence is omitted from every report.
     seed : int
@@ -221,6 +226,9 @@ class ExperimentSpec:
         The traffic, shape ``(groups, recipes)``.
     engagement_dists : mapping
         The engagement distributions in step order (the default resolved).
+    engagement_steps : tuple of str
+        The steps that carry an engagement triple, in step order: those of
+        ``engagement_dists``, and the conversion step when ``order_engagement``.
     """
 
     n_samples: int = 14
@@ -243,6 +251,7 @@ class ExperimentSpec:
     traffic: npt.ArrayLike = 100.0
     engagement: Mapping[str, ValueDistribution] | None = None
     revenue: ValueDistribution = LogNormal(3.5, 0.8)
+    order_engagement: bool = False
     p_omit: float = 0.0
     seed: int = 0
     campaign_recipe: str = "Campaign"
@@ -267,6 +276,12 @@ class ExperimentSpec:
         self.revenue.check(len(self.recipes))
         if not 0.0 <= self.p_omit <= 1.0:
             raise ValueError(f"p_omit must lie in [0, 1], got {self.p_omit!r}")
+
+    @property
+    def engagement_steps(self) -> tuple[str, ...]:
+        """The steps that carry an engagement triple, in step order."""
+        conversion = self.steps[-1] if self.order_engagement else None
+        return tuple(s for s in self.steps if s in self.engagement_dists or s == conversion)
 
     @property
     def n_groups(self) -> int:
@@ -332,12 +347,20 @@ class ExperimentSpec:
     def _resolve_engagement(self) -> Mapping[str, ValueDistribution]:
         given = self.engagement
         if given is None:
-            given = {k: v for k, v in _default_engagement().items() if k in self.steps}
+            taken = self.steps[-1] if self.order_engagement else None  # by the order values
+            given = {
+                k: v for k, v in _default_engagement().items() if k in self.steps and k != taken
+            }
         unknown = [s for s in given if s not in self.steps]
         if unknown:
             raise ValueError(f"engagement steps {unknown} are not among the steps")
         for dist in given.values():
             dist.check(len(self.recipes))
+        if self.order_engagement and self.steps[-1] in given:
+            raise ValueError(
+                f"the conversion step {self.steps[-1]!r} carries the order values "
+                "(order_engagement=True): it cannot also be an engagement step"
+            )
         return MappingProxyType({s: given[s] for s in self.steps if s in given})
 
 

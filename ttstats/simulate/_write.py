@@ -101,7 +101,7 @@ def _sample_template(sim: SimulatedExperiment, version: int, indent: bool) -> tu
     spec = sim.spec
     names = [*spec.recipes, *([spec.campaign_recipe] if spec.include_campaign else [])]
     K1, T = len(names), len(spec.steps)
-    eng = [j for j, s in enumerate(spec.steps) if s in spec.engagement_dists]
+    eng = [j for j, s in enumerate(spec.steps) if s in spec.engagement_steps]
     E = len(eng)
     lines: list[str] = []
     order: list[int] = [0, 1, 2, 3, 4]
@@ -165,7 +165,7 @@ def _date_fields(starts: DatetimeArray) -> IntArray:
 
 def _field_table(sim: SimulatedExperiment, r: int, rows: IntArray, dates: IntArray) -> IntArray:
     """Every integer field of the given samples of report ``r``: dates, then measure blocks."""
-    eng = [j for j, s in enumerate(sim.steps) if s in sim.spec.engagement_dists]
+    eng = [j for j, s in enumerate(sim.steps) if s in sim.spec.engagement_steps]
 
     def ints(measure: str, steps: Sequence[int] | slice) -> IntArray:
         arr = getattr(sim, measure)[r, rows][:, :, steps]

@@ -378,6 +378,9 @@ def _first_reason(reason: ReasonArray, axes: tuple[int, ...], keepdims: bool) ->
     return np.expand_dims(first, axes) if keepdims else first
 
 
+# --------------------------------------------------------------------------------------------
+# Mean and variance (documented at moments_mean_var)
+# --------------------------------------------------------------------------------------------
 def _from_parts(
     parts: tuple[FloatArray, FloatArray, FloatArray, FloatArray, FloatArray, ReasonArray],
 ) -> Moments:
@@ -419,7 +422,7 @@ def _mean_var(m: Moments, entries: FloatArray | None = None) -> MeanVar:
 
 
 # --------------------------------------------------------------------------------------------
-# Two arms: Welch's t-test, difference and lift intervals
+# Two arms: Welch's t-test, difference and lift intervals (documented at their public twins)
 # --------------------------------------------------------------------------------------------
 class _Arms(NamedTuple):
     reasons: v.Reasons
