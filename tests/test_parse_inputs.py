@@ -109,7 +109,7 @@ def test_to_frame_columns_and_rows() -> None:
     R, S, K, T = r.shape
     assert len(f) == R * S * (K + 1) * T
     assert pd.api.types.is_datetime64_any_dtype(f["sample_start"])
-    assert (f.loc[f.report == 2, "segment"].map(type) == type(None)).all()  # None, not NaN
+    assert f.loc[f.report == 2, "segment"].map(lambda x: x is None).all()  # None, not NaN
     assert f.is_campaign.sum() == R * S * T
     assert (f.loc[f.is_campaign, "recipe"] == "Campaign").all()
     # the frame carries the same numbers as the arrays

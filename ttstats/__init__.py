@@ -9,7 +9,15 @@ from ._errors import (
     TTStatsWarning,
     UnknownLabelError,
 )
-from .analysis import CampaignCheck, Comparison, SampleRatio, check_campaign, compare
+from .analysis import (
+    CampaignCheck,
+    Comparison,
+    MeansComparison,
+    SampleRatio,
+    check_campaign,
+    compare,
+    compare_means,
+)
 from .parse import ParseWarning, Report, ReportInfo, read_report
 
 __version__ = "0.1.0"
@@ -18,6 +26,7 @@ __all__ = [
     "AggregationWarning",
     "CampaignCheck",
     "Comparison",
+    "MeansComparison",
     "ParseWarning",
     "Report",
     "ReportInfo",
@@ -31,5 +40,6 @@ __all__ = [
     "__version__",
     "check_campaign",
     "compare",
+    "compare_means",
     "read_report",
 ]

@@ -5,14 +5,18 @@ This layer imports ``parse`` and ``stats``, never ``cli`` or a renderer.
 
 from .._errors import UnknownLabelError
 from ._compare import compare
+from ._compare_means import compare_means
 from ._comparison import Comparison, SampleRatio
+from ._means_comparison import MeansComparison
 from .campaign import CampaignCheck, check_campaign
 
 __all__ = [
     "CampaignCheck",
     "Comparison",
+    "MeansComparison",
     "SampleRatio",
     "UnknownLabelError",
     "check_campaign",
     "compare",
+    "compare_means",
 ]
