@@ -2,6 +2,7 @@
 
 from ._errors import (
     AggregationWarning,
+    ReportMismatchError,
     ReportParseError,
     ReportRepairWarning,
     TTApiError,
@@ -12,11 +13,15 @@ from ._errors import (
 from .analysis import (
     CampaignCheck,
     Comparison,
+    ExtremeOrders,
     MeansComparison,
     SampleRatio,
+    Sensitivity,
     check_campaign,
     compare,
     compare_means,
+    extreme_order_sensitivity,
+    extreme_orders,
 )
 from .parse import ParseWarning, Report, ReportInfo, read_report
 
@@ -26,13 +31,16 @@ __all__ = [
     "AggregationWarning",
     "CampaignCheck",
     "Comparison",
+    "ExtremeOrders",
     "MeansComparison",
     "ParseWarning",
     "Report",
     "ReportInfo",
+    "ReportMismatchError",
     "ReportParseError",
     "ReportRepairWarning",
     "SampleRatio",
+    "Sensitivity",
     "TTApiError",
     "TTStatsError",
     "TTStatsWarning",
@@ -41,5 +49,7 @@ __all__ = [
     "check_campaign",
     "compare",
     "compare_means",
+    "extreme_order_sensitivity",
+    "extreme_orders",
     "read_report",
 ]

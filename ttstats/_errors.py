@@ -5,6 +5,7 @@
     TTStatsError
     ├── ReportParseError   the bytes are not a readable Performance Report
     ├── TTApiError         the API answered with a ``<message>`` (e.g. 401)
+    ├── ReportMismatchError  two reports that should answer the same request do not
     └── UnknownLabelError  a recipe or step name the report does not hold
 
 ``TTStatsWarning`` is the root of the warnings, so that users can filter them with
@@ -45,6 +46,10 @@ class UnknownLabelError(TTStatsError, KeyError, ValueError):
 
     def __str__(self) -> str:
         return str(self.args[0]) if self.args else ""
+
+
+class ReportMismatchError(TTStatsError, ValueError):
+    """Two reports that should answer the same request do not (the message says how)."""
 
 
 class TTApiError(TTStatsError):

@@ -4,7 +4,9 @@
 per-cell values as arrays shaped like the parser's ``Report``; :func:`write_xml` streams them
 as version-1 or version-2 Performance Report XML in the shapes of ``docs/report-format.md``.
 :meth:`SimulatedExperiment.expected` gives what a correct parser must return for that file, and
-:func:`spec_for_size` sizes a benchmark file. Nothing here reads XML.
+:func:`spec_for_size` sizes a benchmark file. :func:`simulate_extremes` and
+:func:`with_and_without_extremes` give the same experiment with extreme orders and with them
+excluded (Adobe's rule), optionally with planted order values. Nothing here reads XML.
 
 The model
 ---------
@@ -25,7 +27,8 @@ For each sample, segment and recipe:
   entries); a unit reaches the step when it has at least one event;
 * an engagement step carries one value per unit reaching it, drawn from its distribution;
   ``count``, ``total`` and ``sumOfSquares`` are the number, sum and sum of squares of those
-  values.
+  values. With ``order_engagement=True`` the conversion step carries the order values as
+  its triple (count = orders, total = revenue).
 
 The segments are disjoint, so the aggregate report (written last, without segment attributes,
 as on the API page) is the sum of the segment reports, and "Campaign" is the sum of the
@@ -59,6 +62,7 @@ b'<?xml version="1.0" encoding="UTF-8"?>'
 """
 
 from ._example import EXAMPLE_STEPS, example_spec, write_example
+from ._extremes import SimulatedExtremes, simulate_extremes, with_and_without_extremes
 from ._model import (
     MEASURES,
     ExpectedReport,
@@ -80,12 +84,15 @@ __all__ = [
     "Poisson",
     "ReportAttributes",
     "SimulatedExperiment",
+    "SimulatedExtremes",
     "UnitValues",
     "ValueDistribution",
     "example_spec",
     "generate_report_bytes",
     "simulate",
+    "simulate_extremes",
     "spec_for_size",
+    "with_and_without_extremes",
     "write_example",
     "write_xml",
 ]

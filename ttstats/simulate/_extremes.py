@@ -53,7 +53,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ._model import (
-    MEASURES,
+    SCALE,
     SimulatedExperiment,
     UnitValues,
     _check_exact,
@@ -216,11 +216,17 @@ def simulate_extremes(
         raise ValueError(f"every order of {names} is extreme: no average to replace them by")
     excluded = np.where(extreme, replacement_cents[orders.recipe], cents).astype(np.int64)
 
-    units = orders._replace(value=value)
+    units = UnitValues(
+        report=_frozen(orders.report),
+        sample=_frozen(orders.sample),
+        recipe=_frozen(orders.recipe),
+        step=_frozen(orders.step),
+        value=_frozen(value),
+    )
     return SimulatedExtremes(
-        with_extremes=_with_orders(sim, orders, reach, cents),
-        without_extremes=_with_orders(sim, orders, reach, excluded),
-        orders=UnitValues(*(_frozen(np.asarray(col)) for col in units)),
+        with_extremes=_with_orders(sim, units, reach, cents),
+        without_extremes=_with_orders(sim, units, reach, excluded),
+        orders=units,
         reach=_frozen(reach),
         planted=_frozen(is_planted),
         extreme=_frozen(extreme),
@@ -288,7 +294,11 @@ def _planted_cents(values: Sequence[float], recipe: str) -> IntArray:
 def _with_orders(
     sim: SimulatedExperiment, orders: UnitValues, reach: BoolArray, cents: IntArray
 ) -> SimulatedExperiment:
-    """``sim`` with its revenue and conversion-step triple recomputed from ``cents``."""
+    """``sim`` with its revenue and conversion-step triple recomputed from ``cents``.
+
+    The other measures are kept; ``order_units`` holds the new values and
+    ``engagement_units`` is dropped (it would hold the old order values).
+    """
     spec = sim.spec
     G, S, K, T = spec.n_groups, spec.n_samples, len(spec.recipes), len(spec.steps)
     cell = np.ravel_multi_index((orders.report, orders.sample, orders.recipe), (G, S, K))
@@ -307,8 +317,13 @@ def _with_orders(
 
     eng = np.array([s in spec.engagement_steps for s in spec.steps])
     ints: dict[str, IntArray] = {"revenue": grid(revenue)}
-    for name, last in (("engagement_count", count), ("engagement_total", total), ("engagement_sumsq", sumsq)):
-        full = np.rint(getattr(sim, name) * _scale(name)).astype(np.int64)  # NaN off steps: 0
+    for name, last in (
+        ("engagement_count", count),
+        ("engagement_total", total),
+        ("engagement_sumsq", sumsq),
+    ):
+        scaled = np.nan_to_num(getattr(sim, name) * SCALE[name])  # NaN off the triple's steps
+        full = np.rint(scaled).astype(np.int64)
         full[..., T - 1] = grid(last)
         ints[name] = full
     floats: dict[str, FloatArray] = {}
@@ -318,11 +333,17 @@ def _with_orders(
         _check_exact(campaign, name)
         floats[name] = _to_float(arr, name, eng)
         floats[f"campaign_{name}"] = _to_float(campaign, name, eng)
-    return replace(sim, engagement_units=None, order_units=None, order_reach=None, **floats)
-
-
-def _scale(measure: str) -> int:
-    from ._model import SCALE
-
-    assert measure in MEASURES
-    return SCALE[measure]
+    return replace(
+        sim,
+        revenue=floats["revenue"],
+        engagement_count=floats["engagement_count"],
+        engagement_total=floats["engagement_total"],
+        engagement_sumsq=floats["engagement_sumsq"],
+        campaign_revenue=floats["campaign_revenue"],
+        campaign_engagement_count=floats["campaign_engagement_count"],
+        campaign_engagement_total=floats["campaign_engagement_total"],
+        campaign_engagement_sumsq=floats["campaign_engagement_sumsq"],
+        engagement_units=None,
+        order_units=orders._replace(value=_frozen(cents / 100.0)),
+        order_reach=reach,
+    )
