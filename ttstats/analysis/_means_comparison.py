@@ -12,6 +12,7 @@ from ._comparison import (
     BoolArray,
     FloatArray,
     ObjectArray,
+    _keep_objects,
     _labels,
     _report_columns,
     _sample_columns,
@@ -200,7 +201,9 @@ class MeansComparison:
         cells["per"] = np.full(ri.shape, self.per, dtype=object)
         for name in FRAME_EXTRAS[-3:]:
             cells[name] = getattr(self, name).ravel()
-        frame: pd.DataFrame = pd.DataFrame(cells, columns=[*FRAME_COLUMNS, *FRAME_EXTRAS])
+        frame: pd.DataFrame = pd.DataFrame(
+            _keep_objects(cells), columns=[*FRAME_COLUMNS, *FRAME_EXTRAS]
+        )
         return frame
 
     def _repr_html_(self) -> str | None:

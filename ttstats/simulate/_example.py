@@ -51,6 +51,7 @@ def example_spec() -> ExperimentSpec:
         revenue=LogNormal(4.1, 0.6),
         p_omit=0.0,
         seed=20090803,
+        order_engagement=True,
     )
 
 
