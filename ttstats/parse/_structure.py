@@ -321,17 +321,27 @@ def _annotate(
     after = d0 + np.cumsum(delta)
     level = np.where(kind == OPEN, after, after + 1).astype(np.int64)
     is_elem = kind != CLOSE
-    # ordinals of the tracked elements
+    # ordinals of the tracked elements, and each event's ancestor (or self) of each kind: the
+    # last one opened and not yet closed (the events nest properly here)
     own = np.full(n, -1, dtype=np.int64)
-    for c in TRACKED:
-        m = is_elem & (code == c)
+    ords = np.empty((n, 4), dtype=np.int64)
+    deepest = stack[-1].ords if stack else (-1, -1, -1, -1)
+    idx = np.arange(n)
+    for j, c in enumerate(TRACKED):
+        mine = code == c
+        m = is_elem & mine
         k = int(m.sum())
         own[m] = state.counters[c] + np.arange(k)
         state.counters[c] += k
+        # the last event of this kind: an open one is still open; an empty one holds only itself
+        last = np.maximum.accumulate(np.where(mine, idx, -1)) if n else own
+        at = np.maximum(last, 0)
+        kind_last = kind[at] if n else kind
+        inside = (kind_last == OPEN) | ((kind_last == EMPTY) & (at == idx))
+        ords[:, j] = np.where(last >= 0, np.where(inside, own[at] if n else own, -1), deepest[j])
     # parent and ancestors, level by level
     parent = np.full(n, -1, dtype=np.int64)  # event index; -1: a frame on the stack or the root
     parent_code = np.full(n, ROOT, dtype=np.int64)
-    ords = np.full((n, 4), -1, dtype=np.int64)
     valid = np.ones(n, dtype=np.int64)
     max_level = int(level.max()) if n else 0
     elem_idx = np.flatnonzero(is_elem)
@@ -349,14 +359,8 @@ def _annotate(
             parent_code[at] = np.where(
                 in_chunk, code[np.maximum(par, 0)], frame.code if frame else ROOT
             )
-            pords = np.where(
-                in_chunk[:, None],
-                ords[np.maximum(par, 0)],
-                np.asarray(frame.ords if frame else (-1, -1, -1, -1))[None, :],
-            )
             pvalid = np.where(in_chunk, valid[np.maximum(par, 0)], int(frame.valid) if frame else 1)
         else:
-            pords = np.full((len(at), 4), -1, dtype=np.int64)
             pvalid = np.ones(len(at), dtype=np.int64)
         prev_opens = at[kind[at] == OPEN]
         if not len(at):
@@ -374,10 +378,6 @@ def _annotate(
                     )
                 )
             state.top_level += len(tops)
-        ords[at] = pords
-        for j, c in enumerate(TRACKED):
-            mine = code[at] == c
-            ords[at[mine], j] = own[at[mine]]
         ok = _ALLOWED[code[at] - _LOWEST, parent_code[at] - _LOWEST]
         valid[at] = pvalid & ok
         bad = at[~ok & (pvalid == 1)]
