@@ -17,10 +17,18 @@ import ttstats
 PACKAGE = Path(ttstats.__file__).parent
 ROOT = PACKAGE.parent
 
-# client → parse → stats → analysis → render/cli; the stats layer is pure arrays, so it may
+# client → parse → stats → analysis → render → cli; the stats layer is pure arrays, so it may
 # not even look at the parse layer.
-LAYERS = {"_errors": 0, "client": 1, "parse": 2, "simulate": 2, "stats": 3, "analysis": 4}
-TOP = 5  # render, cli, and the package root
+LAYERS = {
+    "_errors": 0,
+    "client": 1,
+    "parse": 2,
+    "simulate": 2,
+    "stats": 3,
+    "analysis": 4,
+    "render": 5,
+}
+TOP = 6  # cli, and the package root
 
 
 def layer_of(module: str) -> int:
