@@ -346,7 +346,7 @@ def _inherit(reasons: v.Reasons, text: ReasonArray, prefix: str = "") -> None:
     full = np.broadcast_to(text, reasons.shape)
     new = (full != "") & ~reasons.bad
     if new.any():
-        reasons.text[new] = prefix + full[new] if prefix else full[new]
+        reasons.writable()[new] = prefix + full[new] if prefix else full[new]
         reasons.bad |= new
 
 

@@ -46,16 +46,19 @@ def counts(value: npt.ArrayLike, name: str) -> FloatArray:
         Naming ``name`` when a count is negative, infinite or fractional.
     """
     arr = _float_array(value, name)
-    finite = arr[~np.isnan(arr)]
-    if np.isinf(finite).any():
+    if np.isinf(arr).any():  # NaN is neither infinite nor negative
         raise ValueError(f"{name}: counts must be finite (NaN marks a missing cell)")
-    if (finite < 0).any():
-        raise ValueError(f"{name}: counts must be non-negative, found {finite[finite < 0][0]!r}")
-    rounded = np.round(arr)
-    with np.errstate(invalid="ignore"):
-        off = np.abs(arr - rounded) > _INT_RTOL * np.maximum(1.0, np.abs(arr))
-    if off.any():
-        raise ValueError(f"{name}: counts must be whole numbers, found {arr[off][0]!r}")
+    negative = arr < 0
+    if negative.any():
+        raise ValueError(f"{name}: counts must be non-negative, found {arr[negative][0]!r}")
+    rounded = np.rint(arr)
+    differs = arr != rounded  # also True at NaN; usually nothing else
+    if differs.any():
+        differs &= ~np.isnan(arr)
+        with np.errstate(invalid="ignore"):
+            off = differs & (np.abs(arr - rounded) > _INT_RTOL * np.maximum(1.0, np.abs(arr)))
+        if off.any():
+            raise ValueError(f"{name}: counts must be whole numbers, found {arr[off][0]!r}")
     return rounded
 
 
@@ -116,6 +119,9 @@ def _float_array(value: npt.ArrayLike, name: str) -> FloatArray:
     return arr
 
 
+_NO_REASON = np.array("", dtype=object)
+
+
 class Reasons:
     """Collects, per cell, the first reason that makes the cell undefined.
 
@@ -125,14 +131,27 @@ class Reasons:
 
     def __init__(self, shape: tuple[int, ...]) -> None:
         self.shape = shape
-        self.text: ReasonArray = np.full(shape, "", dtype=object)
+        self._text: ReasonArray | None = None  # made only once a cell has a reason
         self.bad: BoolArray = np.zeros(shape, dtype=bool)
+
+    @property
+    def text(self) -> ReasonArray:
+        """The reasons ("" where defined); a read-only view of "" while no cell has one."""
+        if self._text is None:
+            return np.broadcast_to(_NO_REASON, self.shape)
+        return self._text
+
+    def writable(self) -> ReasonArray:
+        """The reasons as an array that may be written."""
+        if self._text is None:
+            self._text = np.full(self.shape, "", dtype=object)
+        return self._text
 
     def flag(self, mask: npt.ArrayLike, text: str) -> None:
         """Record ``text`` where ``mask`` holds and no earlier reason does."""
         new = np.broadcast_to(np.asarray(mask, dtype=bool), self.shape) & ~self.bad
         if new.any():
-            self.text[new] = text
+            self.writable()[new] = text
             self.bad |= new
 
     def arm(self, x: FloatArray, n: FloatArray, label: str = "") -> None:
