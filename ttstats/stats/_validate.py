@@ -149,7 +149,8 @@ class Reasons:
 
     def flag(self, mask: npt.ArrayLike, text: str) -> None:
         """Record ``text`` where ``mask`` holds and no earlier reason does."""
-        new = np.broadcast_to(np.asarray(mask, dtype=bool), self.shape) & ~self.bad
+        m = np.asarray(mask, dtype=bool)
+        new = (m if m.shape == self.shape else np.broadcast_to(m, self.shape)) & ~self.bad
         if new.any():
             self.writable()[new] = text
             self.bad |= new
@@ -169,8 +170,10 @@ class Reasons:
 
     def nan(self, value: Any) -> FloatArray:
         """``value`` as float64 of the full shape, with NaN in every flagged cell."""
-        out = np.array(np.broadcast_to(np.asarray(value, dtype=np.float64), self.shape))
-        out[self.bad] = np.nan
+        arr = np.asarray(value, dtype=np.float64)
+        out = np.array(arr if arr.shape == self.shape else np.broadcast_to(arr, self.shape))
+        if self._text is not None:  # some cell has a reason
+            out[self.bad] = np.nan
         return out
 
 
@@ -180,6 +183,8 @@ def safe_counts(reasons: Reasons, x: FloatArray, n: FloatArray) -> tuple[FloatAr
     Computing on the substitutes keeps numpy and scipy free of warnings; the results of those
     cells are overwritten with NaN by :meth:`Reasons.nan`.
     """
+    if reasons._text is None:  # no cell flagged: nothing to replace
+        return np.broadcast_to(x, reasons.shape), np.broadcast_to(n, reasons.shape)
     xs = np.where(reasons.bad, 0.0, np.broadcast_to(x, reasons.shape))
     ns = np.where(reasons.bad, 1.0, np.broadcast_to(n, reasons.shape))
     return xs.astype(np.float64), ns.astype(np.float64)
