@@ -3,26 +3,53 @@
 Every command reads a Performance Report (a path, ``-`` for standard input, or nothing for
 the example report bundled with the package). Problems with the input end in one line on
 standard error and exit status 2, never a traceback.
+
+Commands: ``inspect`` (what a file holds), ``readout`` (the readout of the experiment, as
+text, Markdown, HTML or JSON) and ``check`` (exit status 0 when some recipe beats the control,
+1 when none does).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
+import importlib.util
+import math
+import os
 import sys
+import tempfile
 import warnings
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 import numpy as np
 
 from . import __version__
 from ._errors import ReportParseError, ReportRepairWarning, TTApiError, TTStatsError
+from .analysis.readout import Readout, build_readout, decide
 from .parse import Report, read_report
+from .render.json import readout_to_json_string
+from .render.text import readout_to_markdown, readout_to_text
+from .stats.hypothesis_tests import TEST_METHODS
+from .stats.multiple import ADJUST_METHODS
+from .stats.proportions import PROPORTION_METHODS
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT = 0, 1, 2
 EXAMPLE = "example-report.xml"
+#: The output formats of ``ttstats readout``.
+FORMATS = ("text", "markdown", "html", "json")
+#: The module whose ``render_html(readout) -> str`` serves ``--format html``.
+HTML_MODULE = "ttstats.render.html"
+NO_HTML = (
+    "--format html is not available yet in this version of ttstats; "
+    "use --format text, markdown or json"
+)
+
+
+class UsageError(Exception):
+    """A problem with the command line or the output the user asked for (exit status 2)."""
 
 
 def example_report_path() -> Path:
@@ -135,8 +162,210 @@ def _cmd_inspect(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+# --------------------------------------------------------------------------------------------
+# readout and check
+# --------------------------------------------------------------------------------------------
+def render_html(readout: Readout) -> str:
+    """The readout as one self-contained HTML page (``--format html``).
+
+    The hook for the HTML renderer: it calls ``render_html(readout)`` of
+    :data:`HTML_MODULE`. Until that module exists, :class:`UsageError` says the format is not
+    available yet.
+    """
+    try:
+        module = importlib.import_module(HTML_MODULE)
+    except ModuleNotFoundError as err:
+        if err.name != HTML_MODULE:
+            raise UsageError(f"--format html needs {err.name}: {err}") from None
+        raise UsageError(NO_HTML) from None
+    except ImportError as err:  # e.g. matplotlib missing: the plots module says what to install
+        raise UsageError(f"--format html: {err}") from None
+    html: str = module.render_html(readout)
+    return html
+
+
+def html_available() -> bool:
+    """Whether ``--format html`` can be served (the HTML renderer is installed)."""
+    if HTML_MODULE in sys.modules:
+        return True
+    try:
+        return importlib.util.find_spec(HTML_MODULE) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def render(readout: Readout, fmt: str) -> str:
+    """The readout in one of :data:`FORMATS`."""
+    if fmt == "json":
+        return readout_to_json_string(readout)
+    if fmt == "markdown":
+        return readout_to_markdown(readout)
+    if fmt == "html":
+        return render_html(readout)
+    return readout_to_text(readout)
+
+
+def write_output(text: str, path: str | None) -> None:
+    """Write ``text`` to standard output (``path`` None or ``-``) or atomically to a file.
+
+    The file is written beside its destination under a temporary name, flushed to disk and
+    renamed over the destination, so a reader never sees half a readout.
+    """
+    if path is None or path == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    target = Path(path)
+    if target.is_dir():
+        raise UsageError(f"cannot write {path}: it is a directory")
+    try:
+        mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, target)
+    except BaseException as err:
+        Path(tmp).unlink(missing_ok=True)
+        if isinstance(err, OSError):
+            raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+        raise
+
+
+def _default_mode() -> int:
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
+def _cmd_readout(args: argparse.Namespace) -> int:
+    if args.format == "html" and not html_available():
+        raise UsageError(NO_HTML)  # fail before reading: render_html would say the same
+    if args.file == "-" and args.without_extremes == "-":
+        raise UsageError("FILE and --without-extremes cannot both be read from standard input")
+    report, label = load(args.file)
+    without = load(args.without_extremes)[0] if args.without_extremes else None
+    readout = build_readout(
+        report,
+        control=args.control,
+        metric=args.metric,
+        entry=args.entry,
+        alpha=args.alpha,
+        interval=args.interval,
+        test=args.test,
+        correction=args.correction,
+        segment=args.segment,
+        without_extremes=without,
+        source=label,
+        min_lift=args.min_lift,
+    )
+    write_output(render(readout, args.format), args.output)
+    return EXIT_OK
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    report, _ = load(args.file)
+    decision = decide(
+        report,
+        control=args.control,
+        metric=args.metric,
+        entry=args.entry,
+        alpha=args.alpha,
+        interval=args.interval,
+        test=args.test,
+        correction=args.correction,
+        segment=args.segment,
+        min_lift=args.min_lift,
+    )
+    print(decision.reason)
+    return EXIT_OK if decision.passed else EXIT_NO
+
+
+def _alpha(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0.0 < value < 1.0:
+        raise argparse.ArgumentTypeError(f"must lie strictly between 0 and 1, got {text}")
+    return value
+
+
+def _min_lift(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 (0.05 is +5%), got {text}")
+    return value
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse with its errors on one line (and exit status 2)."""
+
+    def error(self, message: str) -> NoReturn:
+        text = " ".join(message.split())
+        self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {text} (usage: {self.prog} --help)\n")
+
+
+def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None:
+    need = " (required)" if required else ""
+    cmd.add_argument(
+        "--control",
+        metavar="NAME",
+        required=required,
+        help="the control recipe" + (need or " (default: the first recipe)"),
+    )
+    cmd.add_argument(
+        "--metric",
+        metavar="STEP",
+        required=required,
+        help="the step whose rate decides" + (need or " (default: the last step)"),
+    )
+    cmd.add_argument(
+        "--entry", metavar="STEP", default="Entry", help="the step of the entries (default: Entry)"
+    )
+    cmd.add_argument(
+        "--alpha", type=_alpha, default=0.05, help="significance level (default: 0.05)"
+    )
+    cmd.add_argument(
+        "--interval",
+        metavar="METHOD",
+        choices=PROPORTION_METHODS,
+        default="wilson",
+        help=f"interval of the rates: {', '.join(PROPORTION_METHODS)} (default: wilson)",
+    )
+    cmd.add_argument(
+        "--test",
+        metavar="METHOD",
+        choices=TEST_METHODS,
+        default="z",
+        help=f"test against the control: {', '.join(TEST_METHODS)} (default: z)",
+    )
+    cmd.add_argument(
+        "--correction",
+        metavar="METHOD",
+        choices=ADJUST_METHODS,
+        default="holm",
+        help=f"multiple-testing correction: {', '.join(ADJUST_METHODS)} (default: holm)",
+    )
+    cmd.add_argument(
+        "--min-lift",
+        metavar="X",
+        type=_min_lift,
+        default=0.0,
+        help="the smallest lift worth having, 0.05 for +5%% (default: 0)",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="ttstats",
         description="Sound statistics from Test&Target Performance Report XML.",
     )
@@ -151,6 +380,46 @@ def build_parser() -> argparse.ArgumentParser:
     inspect.add_argument("file", nargs="?", metavar="FILE", help="report file, or - for stdin")
     inspect.add_argument("--strict", action="store_true", help="refuse malformed XML")
     inspect.set_defaults(func=_cmd_inspect)
+
+    readout = sub.add_parser(
+        "readout",
+        help="read out an experiment: verdicts, checks, engagement, extreme orders",
+        description="Read out the experiment in a Performance Report (the bundled example "
+        "when FILE is omitted): each recipe against the control on the metric, with "
+        "intervals, adjusted p-values and verdicts in words, the sample-ratio and Campaign "
+        "checks, the other steps, engagement and revenue, extreme orders, and the power.",
+    )
+    readout.add_argument("file", nargs="?", metavar="FILE", help="report file, or - for stdin")
+    _statistics_options(readout, required=False)
+    readout.add_argument(
+        "--segment", metavar="NAME", help="show this segment only (default: every report)"
+    )
+    readout.add_argument(
+        "--without-extremes",
+        metavar="FILE2",
+        help="the same request with extreme orders excluded: adds the sensitivity",
+    )
+    readout.add_argument(
+        "--format", choices=FORMATS, default="text", help="output format (default: text)"
+    )
+    readout.add_argument(
+        "--output", metavar="PATH", help="write to PATH (atomically) instead of standard output"
+    )
+    readout.set_defaults(func=_cmd_readout)
+
+    check = sub.add_parser(
+        "check",
+        help="exit 0 when some recipe beats the control, 1 when none does",
+        description="Decide on the aggregate report (or the named segment): exit status 0 "
+        "when some recipe beats the control significantly (adjusted p < alpha, lift > 0) and "
+        "by at least --min-lift, 1 when none does, 2 on bad input; prints a one-line reason.",
+    )
+    check.add_argument("file", metavar="FILE", help="report file, or - for stdin")
+    _statistics_options(check, required=True)
+    check.add_argument(
+        "--segment", metavar="NAME", help="decide on this segment (default: the aggregate)"
+    )
+    check.set_defaults(func=_cmd_check)
     return parser
 
 
@@ -164,7 +433,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"ttstats: the file is an API error response: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ReportParseError, TTStatsError) as err:
-        print(f"ttstats: {getattr(args, 'file', None) or 'input'}: {err}", file=sys.stderr)
+        where = getattr(args, "file", None) or "the bundled example"
+        print(f"ttstats: {where}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as err:
+        print(f"ttstats: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as err:  # an option the analysis refuses (e.g. metric = entry)
+        print(f"ttstats: {' '.join(str(err).split())}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except FileNotFoundError as err:
         print(f"ttstats: no such file: {err.filename}", file=sys.stderr)

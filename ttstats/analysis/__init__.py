@@ -10,19 +10,24 @@ from ._comparison import Comparison, SampleRatio
 from ._means_comparison import MeansComparison
 from .campaign import CampaignCheck, check_campaign
 from .extreme import ExtremeOrders, Sensitivity, extreme_order_sensitivity, extreme_orders
+from .readout import Decision, Readout, build_readout, decide
 
 __all__ = [
     "CampaignCheck",
     "Comparison",
+    "Decision",
     "ExtremeOrders",
     "MeansComparison",
+    "Readout",
     "ReportMismatchError",
     "SampleRatio",
     "Sensitivity",
     "UnknownLabelError",
+    "build_readout",
     "check_campaign",
     "compare",
     "compare_means",
+    "decide",
     "extreme_order_sensitivity",
     "extreme_orders",
 ]

@@ -260,6 +260,12 @@ class Report:
         )
         return frame
 
+    def _repr_html_(self) -> str:
+        """A summary and the first rows of :meth:`to_frame`, for Jupyter."""
+        from ._report_html import report_html
+
+        return report_html(self)
+
     def __repr__(self) -> str:
         r, s, k, t = self.shape
         segs = [x.segment if x.segment is not None else "(aggregate)" for x in self.reports]

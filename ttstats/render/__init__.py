@@ -11,3 +11,10 @@ Every plot function returns a :class:`matplotlib.figure.Figure` built without py
 global state, no window, safe in servers and tests) and accepts ``ax=`` to draw into an
 existing :class:`~matplotlib.axes.Axes` instead.
 """
+
+# The readout as text, Markdown and JSON (no matplotlib needed).
+from .json import readout_schema as readout_schema
+from .json import readout_to_json as readout_to_json
+from .json import readout_to_json_string as readout_to_json_string
+from .text import readout_to_markdown as readout_to_markdown
+from .text import readout_to_text as readout_to_text

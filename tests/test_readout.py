@@ -1,0 +1,539 @@
+"""The readout (ttstats.analysis.readout) and its renderings (ttstats.render.text, .json).
+
+Expected numbers come from the analyses called directly, never from the readout itself:
+``compare``, ``compare_means``, ``extreme_orders``, ``extreme_order_sensitivity``,
+``check_campaign`` and ``stats.samples_to_detect`` on the same report, read from their frames.
+The verdict words for the bundled example are the numbers the README's compare example
+prints (banner +22.5%, 95% CI +11.5% to +34.6%, adjusted p 0.0002). The JSON document is
+validated with ``jsonschema`` against the schema shipped in the package.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import math
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import numpy as np
+import pandas as pd
+import pytest
+
+import ttstats
+from ttstats.analysis import Readout, UnknownLabelError, build_readout, decide
+from ttstats.analysis.readout_model import LOSES, NO_VERDICT, UNDEFINED, WINS
+from ttstats.cli import example_report_path
+from ttstats.render.json import (
+    SCHEMA_VERSION,
+    readout_schema,
+    readout_to_json,
+    readout_to_json_string,
+    schema_path,
+)
+from ttstats.render.text import Table, readout_blocks, readout_to_markdown, readout_to_text
+from ttstats.simulate import ExperimentSpec, LogNormal, with_and_without_extremes
+from ttstats.stats import samples_to_detect
+
+from .conftest import read_quietly, sample
+
+ORDER = "Order Confirmation"
+BANNER, BUTTON = "Free shipping banner", "Bigger buy button"
+SAMPLES = ("v1-documented.xml", "seed-abbreviated.xml", "v2-small.xml")
+RATE_FIELDS = (
+    "entries",
+    "conversions",
+    "rate",
+    "rate_low",
+    "rate_high",
+    "diff",
+    "diff_low",
+    "diff_high",
+    "lift",
+    "lift_low",
+    "lift_high",
+    "p_value",
+    "p_adjusted",
+    "mdl",
+)
+MEANS_FIELDS = (
+    "units",
+    "mean",
+    "std",
+    "mean_low",
+    "mean_high",
+    "lift",
+    "lift_low",
+    "lift_high",
+    "p_value",
+    "p_adjusted",
+)
+
+
+@pytest.fixture(scope="module")
+def example() -> ttstats.Report:
+    return ttstats.read_report(example_report_path())
+
+
+@pytest.fixture(scope="module")
+def readout(example: ttstats.Report) -> Readout:
+    return build_readout(example, source="example")
+
+
+@pytest.fixture(scope="module")
+def extremes_pair() -> tuple[ttstats.Report, ttstats.Report]:
+    """The same simulated request with and without extreme orders (8 whales in B)."""
+    spec = ExperimentSpec(
+        n_samples=7,
+        seed=3,
+        traffic=400.0,
+        revenue=LogNormal(3.5, 0.6),
+        steps=("Entry", "Page Count", ORDER),
+        rates=[1.0, 0.9, 0.08],
+    )
+    with_xml, without_xml = with_and_without_extremes(spec, planted={"Experience B": [4000.0] * 8})
+    return ttstats.read_report(with_xml), ttstats.read_report(without_xml)
+
+
+def same(actual: float, expected: Any) -> bool:
+    expected = float(expected)
+    return (math.isnan(actual) and math.isnan(expected)) or actual == expected
+
+
+def frame_row(frame: pd.DataFrame, **where: Any) -> pd.Series:
+    mask = np.ones(len(frame), dtype=bool)
+    for key, value in where.items():
+        column = frame[key]
+        mask &= column.isna().to_numpy() if value is None else (column == value).to_numpy()
+    rows = frame[mask]
+    assert len(rows) == 1, where
+    return rows.iloc[0]
+
+
+# ------------------------------------------------------------------------------------------
+# The numbers: each against the analysis called directly
+# ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"alpha": 0.1, "interval": "jeffreys", "test": "fisher", "correction": "bonferroni"},
+    ],
+    ids=["defaults", "other-methods"],
+)
+def test_rates_are_those_of_compare(example: ttstats.Report, options: dict[str, Any]) -> None:
+    ro = build_readout(example, **options)
+    frame = ttstats.compare(
+        example,
+        "Control",
+        method=options.get("interval", "wilson"),
+        test=options.get("test", "z"),
+        correction=options.get("correction", "holm"),
+        alpha=options.get("alpha", 0.05),
+    ).to_frame()
+    checked = 0
+    for section in ro.sections:
+        for row in (*section.metric_rows, *section.step_rows):
+            ref = frame_row(frame, report=row.report, recipe=row.recipe, step=row.step)
+            assert row.segment == ref["segment"]
+            for name in RATE_FIELDS:
+                assert same(getattr(row, name), ref[name]), (row.recipe, row.step, name)
+            assert row.significant == bool(ref["significant"])
+            assert row.note == ref["note"]
+            checked += 1
+    assert checked == len(frame) == 3 * 3 * 5
+
+
+def test_defaults_and_the_bundled_example_verdicts(readout: Readout) -> None:
+    assert (readout.control, readout.metric, readout.entry) == ("Control", ORDER, "Entry")
+    assert [s.report.segment for s in readout.sections] == [
+        None,
+        "New visitors",
+        "Returning visitors",
+    ]
+    aggregate = {v.recipe: v for v in readout.sections[0].verdicts}
+    banner, button = aggregate[BANNER], aggregate[BUTTON]
+    # README: lift 0.2254 (0.1154 to 0.3463), p_adjusted 0.0002
+    assert banner.outcome == WINS and banner.meets_min_lift
+    assert banner.text == (
+        "wins: +22.5% (95% CI +11.5% to +34.6%), significant after Holm correction"
+    )
+    assert round(banner.p_adjusted, 4) == 0.0002
+    assert button.outcome == NO_VERDICT and not button.significant
+    assert button.text.startswith("no verdict yet: +2.9% (95% CI -6.7% to +13.6%)")
+    returning = {v.recipe: v for v in readout.sections[2].verdicts}
+    assert returning[BANNER].outcome == NO_VERDICT  # adjusted p 0.1103 in the README
+    assert readout.warnings == () and readout.read.parse_warnings == ()
+
+
+def test_more_samples_come_from_samples_to_detect(example: ttstats.Report) -> None:
+    for min_lift in (0.0, 0.5):
+        ro = build_readout(example, min_lift=min_lift)
+        frame = ttstats.compare(example, "Control").to_frame()
+        days = example.in_grid.sum(axis=1)
+        waiting = [v for v in ro.verdicts if v.outcome == NO_VERDICT]
+        assert len(waiting) == 4  # the button everywhere, the banner in returning visitors
+        for v in waiting:
+            t = frame_row(frame, report=v.report, recipe=v.recipe, step=ORDER)
+            c = frame_row(frame, report=v.report, recipe="Control", step=ORDER)
+            lift = float(t["lift"])
+            target = lift if abs(lift) >= min_lift else min_lift
+            expected = samples_to_detect(
+                target,
+                float(c["rate"]),
+                float(c["entries"]) / days[v.report],
+                float(t["entries"]) / days[v.report],
+                n_c=float(c["entries"]),
+                n_t=float(t["entries"]),
+            )
+            assert v.target_lift == target
+            assert v.more_samples == float(expected.samples)
+            assert v.sample_unit == "day"
+            if v.more_samples > 0:
+                assert f"{v.more_samples:,.0f} more days" in v.power_text
+            else:  # +50% is detectable at today's traffic already
+                assert min_lift == 0.5 and "would already be detected" in v.power_text
+        for v in ro.verdicts:
+            if v.outcome != NO_VERDICT:
+                assert math.isnan(v.more_samples) and v.power_text == ""
+    ro = build_readout(example, min_lift=0.5)
+    banner = ro.sections[0].verdicts[0]
+    assert banner.outcome == WINS and not banner.meets_min_lift
+    assert banner.text.endswith("but below the minimum lift of +50.0%")
+
+
+def test_means_are_those_of_compare_means(readout: Readout, example: ttstats.Report) -> None:
+    # the order step's triple is the order values: revenue per entry reads it, and it is
+    # not listed a second time as an engagement metric
+    assert readout.means_metrics == ("Page Count", "Time on Site", "revenue")
+    frame = ttstats.compare_means(
+        example, "Control", metric=["Page Count", "Time on Site", "revenue"], per="entry"
+    ).to_frame()
+    rows = [m for s in readout.sections for m in s.means]
+    assert len(rows) == len(frame) == 3 * 3 * 3
+    for m in rows:
+        ref = frame_row(frame, report=m.report, recipe=m.recipe, metric=m.metric)
+        for name in MEANS_FIELDS:
+            assert same(getattr(m, name), ref[name]), (m.recipe, m.metric, name)
+        assert (m.significant, m.reliable, m.source) == (
+            bool(ref["significant"]),
+            bool(ref["reliable"]),
+            ref["source"],
+        )
+    revenue = [m for m in rows if m.metric == "revenue"]
+    assert {m.source for m in revenue} == {"order values"}
+
+
+def test_extreme_orders_are_those_of_extreme_orders(
+    readout: Readout, example: ttstats.Report
+) -> None:
+    assert readout.extreme_metric == ORDER
+    frame = ttstats.extreme_orders(example, control="Control", metric=ORDER).to_frame()
+    rows = [e for s in readout.sections for e in s.extremes]
+    assert len(rows) == len(frame) == 9
+    for e in rows:
+        ref = frame_row(frame, report=e.report, recipe=e.recipe)
+        for name in ("units", "mean", "std", "threshold_high", "p_value", "p_value_vs_rest"):
+            assert same(getattr(e, name), ref[name]), name
+        assert e.max_extreme == ref["max_extreme"] and e.verdict == ref["verdict"]
+        assert (math.isnan(e.flip_k) and pd.isna(ref["flip_k"])) or e.flip_k == ref["flip_k"]
+    assert readout.sensitivity is None and "not requested" in readout.sensitivity_note
+
+
+def test_sensitivity_is_that_of_extreme_order_sensitivity(
+    extremes_pair: tuple[ttstats.Report, ttstats.Report],
+) -> None:
+    with_r, without_r = extremes_pair
+    ro = build_readout(with_r, without_extremes=without_r)
+    frame = ttstats.extreme_order_sensitivity(with_r, without_r, control="Experience A").to_frame()
+    rows = [r for s in ro.sections for r in s.sensitivity]
+    assert len(rows) == len(frame) > 0
+    for r in rows:
+        ref = frame_row(frame, report=r.report, recipe=r.recipe, step=r.step, measure=r.measure)
+        for name in ("mean_with", "mean_without", "lift_with", "lift_without", "share_of_change"):
+            assert same(getattr(r, name), ref[name]), name
+        assert (r.verdict_with, r.verdict_without, r.flipped) == (
+            ref["verdict_with"],
+            ref["verdict_without"],
+            bool(ref["flipped"]),
+        )
+    flips = [r for r in rows if r.flipped]
+    assert flips and {r.recipe for r in flips} == {"Experience B"}
+    assert "FLIP" in readout_to_text(ro)
+    doc = readout_to_json(ro)
+    assert doc["extreme_orders"]["sensitivity"]["flips"] == len(flips)
+    jsonschema.Draft202012Validator(strict(readout_schema())).validate(doc)
+    assert_nulls_have_notes(doc)
+
+
+def test_campaign_consistency_and_its_gaps() -> None:
+    ok = build_readout(read_quietly(sample("v2-small.xml")))
+    assert ok.campaign.checked and ok.campaign.consistent and ok.campaign.gaps == ()
+    # v2-small.xml line 55: the first Campaign Entry is 204.0 (104 + 100); make it 210
+    text = sample("v2-small.xml").read_text()
+    head, tail = text.split('<recipe name="Campaign">', 1)
+    broken = (
+        head
+        + '<recipe name="Campaign">'
+        + tail.replace("<amount>204.0</amount>", "<amount>210.0</amount>", 1)
+    )
+    report = read_quietly(broken)
+    ro = build_readout(report)
+    gaps = ttstats.check_campaign(report).to_frame()
+    assert ro.campaign.consistent is False
+    assert [(g.report, g.step, g.measure, g.gap) for g in ro.campaign.gaps] == [
+        (int(r.report), r.step, r.measure, float(r.gap)) for r in gaps.itertuples()
+    ]
+    assert ro.campaign.gaps[0].gap == 6.0 and ro.campaign.gaps[0].sample_start == "2009-08-01"
+    assert any(w.startswith("Campaign consistency") for w in ro.warnings)
+    unchecked = build_readout(read_quietly(sample("v1-documented.xml")))
+    assert not unchecked.campaign.checked and unchecked.campaign.consistent is None
+
+
+def test_visitor_caveat_is_captured_once_not_emitted() -> None:
+    report = read_quietly(sample("v2-small.xml"))
+    with pytest.warns(ttstats.AggregationWarning):  # compare() itself warns
+        ttstats.compare(report, "Experience A")
+    ro = build_readout(report)  # pytest turns any warning into an error
+    caveats = [w for w in ro.warnings if "visitor" in w]
+    assert len(caveats) == 1 and caveats[0].startswith("summing the samples of a 'visitor'")
+
+
+def test_parse_warnings_and_single_recipe_files() -> None:
+    ro = build_readout(read_quietly(sample("seed-abbreviated.xml")))
+    assert len(ro.read.parse_warnings) == 13
+    assert "line 5, column 38: closing tag </steps>" in ro.read.parse_warnings[3]
+    assert all(s.verdicts == () for s in ro.sections)
+    assert ro.extreme is None and "no step carries revenue" in ro.extreme_note
+    d = decide(
+        read_quietly(sample("seed-abbreviated.xml")),
+        control="Experience A",
+        metric="Clicked Article",
+    )
+    assert not d.passed and d.reason.startswith("no: the report holds no recipe besides")
+
+
+def test_segment_selection(example: ttstats.Report) -> None:
+    ro = build_readout(example, segment="New visitors")
+    assert [s.report.index for s in ro.sections] == [0]
+    assert ro.verdicts[0].outcome == WINS  # README: p_adjusted 0.0052
+    with pytest.raises(UnknownLabelError, match=r"segments are \['New visitors', 'Returning"):
+        build_readout(example, segment="Old visitors")
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"control": "Treatment"}, UnknownLabelError, r"recipes are \['Control', 'Free ship"),
+        ({"metric": "Orders"}, UnknownLabelError, r"steps are \['Entry', 'Display mboxes'"),
+        ({"entry": "Visits"}, UnknownLabelError, r"entry='Visits' is not a step.*steps are"),
+        ({"metric": "Entry"}, ValueError, "is the entry step"),
+        ({"alpha": 1.5}, ValueError, "alpha"),
+        ({"test": "t"}, ValueError, "test must be one of"),
+        ({"min_lift": -0.1}, ValueError, "min_lift"),
+        ({"min_lift": float("nan")}, ValueError, "min_lift"),
+    ],
+)
+def test_bad_arguments(
+    example: ttstats.Report, kwargs: dict[str, Any], error: type[Exception], match: str
+) -> None:
+    with pytest.raises(error, match=match):
+        build_readout(example, **kwargs)
+
+
+def test_decide(example: ttstats.Report) -> None:
+    yes = decide(example, control="Control", metric=ORDER)
+    assert yes.passed and [v.recipe for v in yes.winners] == [BANNER]
+    assert yes.reason.startswith("yes: 'Free shipping banner' beats 'Control'")
+    assert "adjusted p = 0.0002" in yes.reason
+    no = decide(example, control="Control", metric=ORDER, min_lift=0.5)
+    assert not no.passed and no.reason.startswith("no: no recipe beats 'Control'")
+    assert "by at least +50.0%" in no.reason
+    assert not decide(example, control="Control", metric=ORDER, segment="Returning visitors").passed
+    # a drop is never a win: Control against the banner
+    loses = decide(example, control=BANNER, metric=ORDER)
+    assert not loses.passed
+    assert {v.outcome for v in loses.verdicts} == {LOSES}
+
+
+def test_undefined_verdicts_say_why() -> None:
+    xml = (
+        '<reports><report campaignId="1" start="2024-03-01" end="2024-03-02" resolution="day" '
+        'type="visit"><sample start="2024-03-01T00:00" duration="day">'
+        '<recipe name="A"><step name="Entry">0</step><step name="Order">0</step></recipe>'
+        '<recipe name="B"><step name="Entry">100</step><step name="Order">5</step></recipe>'
+        "</sample></report></reports>"
+    )
+    ro = build_readout(ttstats.read_report(xml))
+    v = ro.verdicts[0]
+    assert v.outcome == UNDEFINED and v.text.startswith("no verdict possible: ")
+    assert "no entries" in v.text
+    doc = readout_to_json(ro)
+    jsonschema.validate(doc, readout_schema())
+    assert_nulls_have_notes(doc)
+
+
+def test_a_section_the_data_refuses_says_why_and_the_rest_reads_out() -> None:
+    def recipe(name: str, orders: int, count: int, total: str, sumsq: str) -> str:
+        return (
+            f'<recipe name="{name}"><step name="Entry"><amount>1000</amount></step>'
+            f'<step name="Order"><amount>{orders}</amount><revenue>{total}</revenue>'
+            f'<engagement count="{count}" total="{total}" sumOfSquares="{sumsq}"/></step></recipe>'
+        )
+
+    xml = (
+        '<reports><report campaignId="1" start="2024-03-01" end="2024-03-02" resolution="day" '
+        'type="visit"><sample start="2024-03-01T00:00" duration="day">'
+        + recipe("A", 40, 40, "2000.00", "150000.00")
+        + recipe("B", 50, -50, "2600.00", "190000.00")  # a negative count of order values
+        + "</sample></report></reports>"
+    )
+    ro = build_readout(read_quietly(xml))
+    assert ro.extreme is None
+    assert ro.extreme_note.startswith("not available: count: counts must be non-negative")
+    assert ro.verdicts[0].outcome in (WINS, NO_VERDICT)  # the rates are read out all the same
+    jsonschema.validate(readout_to_json(ro), readout_schema())
+
+
+# ------------------------------------------------------------------------------------------
+# JSON
+# ------------------------------------------------------------------------------------------
+def strict(schema: Any) -> Any:
+    """The schema with ``additionalProperties: false`` on every object: no undocumented keys."""
+    out = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("type") == "object" and "properties" in node:
+                node["additionalProperties"] = False
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(out)
+    return out
+
+
+def objects(node: Any) -> Iterator[dict[str, Any]]:
+    if isinstance(node, dict):
+        yield node
+        for value in node.values():
+            yield from objects(value)
+    elif isinstance(node, list):
+        for value in node:
+            yield from objects(value)
+
+
+def assert_nulls_have_notes(doc: dict[str, Any]) -> None:
+    schema_nullable_text = {"segment", "type", "start", "end", "resolution", "sample_start",
+                            "first_sample", "last_sample", "campaign_recipe", "segment_id",
+                            "campaign_id", "metric", "k_sigma", "consistent"}  # fmt: skip
+    for obj in objects(doc):
+        nulls = [
+            k
+            for k, v in obj.items()
+            if k not in schema_nullable_text
+            and (v is None or (isinstance(v, list) and None in v and len(v) == 2))
+        ]
+        if nulls and "note" in obj:
+            assert obj["note"], (nulls, obj)
+        elif nulls:  # objects without a note hold no undefined numbers
+            pytest.fail(f"null without a note: {nulls} in {obj}")
+
+
+@pytest.mark.parametrize("name", ["example", *SAMPLES])
+def test_json_validates_against_the_shipped_schema(name: str) -> None:
+    report = (
+        ttstats.read_report(example_report_path())
+        if name == "example"
+        else read_quietly(sample(name))
+    )
+    ro = build_readout(report, source=name)
+    text = readout_to_json_string(ro)
+
+    def no_constants(token: str) -> None:
+        pytest.fail(f"{token} token in the JSON")
+
+    doc = json.loads(text, parse_constant=no_constants)  # NaN, Infinity, -Infinity
+    assert doc == json.loads(json.dumps(readout_to_json(ro), allow_nan=False))
+    jsonschema.Draft202012Validator(strict(readout_schema())).validate(doc)
+    assert doc["schema_version"] == SCHEMA_VERSION == 1
+    assert_nulls_have_notes(doc)
+
+
+def test_json_comparisons(readout: Readout) -> None:
+    doc = readout_to_json(readout)
+    assert (doc["control"], doc["metric"], doc["source"]["label"]) == ("Control", ORDER, "example")
+    required = {"report", "segment", "recipe", "step", "entries", "conversions", "rate",
+                "rate_ci", "lift", "lift_ci", "p_value", "p_adjusted", "significant"}  # fmt: skip
+    rows = doc["comparisons"]
+    assert len(rows) == 45 and all(required <= set(r) for r in rows)
+    banner = next(
+        r for r in rows if r["segment"] is None and r["recipe"] == BANNER and r["step"] == ORDER
+    )
+    assert banner["report"] == 2 and banner["is_metric"] and banner["significant"]
+    assert isinstance(banner["entries"], int) and banner["entries"] == 18750
+    assert [round(x, 4) for x in banner["lift_ci"]] == [0.1154, 0.3463]
+    control = next(r for r in rows if r["recipe"] == "Control" and r["step"] == ORDER)
+    assert control["lift"] is None and control["lift_ci"] == [None, None]
+    assert control["note"] == "control"
+    assert [c["p_value"] is not None for c in doc["checks"]["sample_ratio"]] == [True] * 3
+    assert doc["checks"]["campaign_consistency"]["consistent"] is True
+    assert doc["engagement"]["available"] and len(doc["engagement"]["rows"]) == 27
+    assert doc["extreme_orders"]["metric"] == ORDER and len(doc["extreme_orders"]["rows"]) == 9
+    assert doc["verdicts"][0]["outcome"] == "wins"
+
+
+def test_schema_ships_inside_the_package() -> None:
+    path = schema_path()
+    assert path.is_file() and path.parent == Path(ttstats.__file__).parent / "render"
+    jsonschema.Draft202012Validator.check_schema(readout_schema())
+    assert readout_schema()["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+
+
+# ------------------------------------------------------------------------------------------
+# Text and Markdown
+# ------------------------------------------------------------------------------------------
+def test_text_tables_are_aligned_and_say_the_verdicts(readout: Readout) -> None:
+    text = readout_to_text(readout)
+    assert text.startswith("Readout: example\n================\n")
+    words = " ".join(text.split())  # paragraphs wrap at 100 columns
+    assert (
+        "Free shipping banner: wins: +22.5% (95% CI +11.5% to +34.6%), significant after Holm"
+        in words
+    )
+    assert "no verdict yet" in words and "more days at the observed traffic" in words
+    assert all(len(line) <= 100 for line in text.splitlines() if not line.startswith("  "))
+    # every table: each column starts at the same offset in the header and the rule
+    lines = text.splitlines()
+    rules = [i for i, line in enumerate(lines) if set(line.strip()) <= {"-", " "} and "  -" in line]
+    assert rules
+    for i in rules:
+        header, rule = lines[i - 1], lines[i]
+        starts = [j for j in range(len(rule)) if rule[j] == "-" and rule[j - 1] == " "]
+        assert len(header) <= len(rule)
+        for j in starts:
+            assert header[j - 1] == " ", (header, rule)
+    tables = [b for b in readout_blocks(readout) if isinstance(b, Table)]
+    assert all(len(row) == len(t.columns) == len(t.align) for t in tables for row in t.rows)
+
+
+def test_markdown(readout: Readout) -> None:
+    md = readout_to_markdown(readout)
+    assert md.startswith("# Readout: example\n")
+    assert "## All segments (aggregate of all segments, type visit)" in md
+    table = [line for line in md.splitlines() if line.startswith("|")]
+    assert table and all(line.endswith("|") for line in table)
+    assert "|---|---:|" in md
+    assert "- Free shipping banner: wins: +22.5%" in md
+
+
+def test_repr(readout: Readout) -> None:
+    assert repr(readout) == (
+        "<Readout of 'example': 'Order Confirmation' vs 'Control', 3 section(s), 2 win(s) at "
+        "alpha=0.05 (z, holm), 0 warning(s)>"
+    )

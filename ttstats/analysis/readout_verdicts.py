@@ -1,0 +1,283 @@
+"""The verdicts of a readout, the power question, and the rows of the comparison.
+
+Used by :func:`~ttstats.analysis.readout.build_readout` and
+:func:`~ttstats.analysis.readout.decide`: everything here reads a
+:class:`~ttstats.analysis.Comparison` and returns the records of
+:mod:`ttstats.analysis.readout_model`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..parse import Report
+from ..stats import samples_to_detect
+from ._comparison import Comparison, FloatArray
+from .readout_model import (
+    LOSES,
+    NO_VERDICT,
+    UNDEFINED,
+    WINS,
+    RateRow,
+    SampleRatioRow,
+    Verdict,
+)
+from .readout_words import (
+    ci_text,
+    correction_name,
+    p_text,
+    power_text,
+    signed_pct,
+    verdict_text,
+)
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The answer of :func:`~ttstats.analysis.readout.decide`: does some recipe win?
+
+    Attributes
+    ----------
+    passed : bool
+        Some recipe beats the control significantly (adjusted p < alpha, lift > 0) and by at
+        least ``min_lift``.
+    reason : str
+        One line saying why, starting with ``"yes: "`` or ``"no: "``.
+    winners : tuple of Verdict
+        The verdicts that pass.
+    verdicts : tuple of Verdict
+        Every verdict considered.
+    """
+
+    passed: bool
+    reason: str
+    winners: tuple[Verdict, ...]
+    verdicts: tuple[Verdict, ...]
+
+
+# --------------------------------------------------------------------------------------------
+# Rows of the comparison
+# --------------------------------------------------------------------------------------------
+def _f(arr: Any, *index: int) -> float:
+    return float(arr[index])
+
+
+def rate_row(comp: Comparison, r: int, k: int, j: int) -> RateRow:
+    at = (r, k, j)
+    return RateRow(
+        report=r,
+        segment=comp.reports[r].segment,
+        recipe=comp.recipes[k],
+        step=comp.steps[j],
+        is_control=k == comp.control_index,
+        per_entry=bool(comp.per_entry[j]),
+        entries=_f(comp.entries, *at),
+        conversions=_f(comp.conversions, *at),
+        rate=_f(comp.rate, *at),
+        rate_low=_f(comp.rate_low, *at),
+        rate_high=_f(comp.rate_high, *at),
+        diff=_f(comp.diff, *at),
+        diff_low=_f(comp.diff_low, *at),
+        diff_high=_f(comp.diff_high, *at),
+        lift=_f(comp.lift, *at),
+        lift_low=_f(comp.lift_low, *at),
+        lift_high=_f(comp.lift_high, *at),
+        p_value=_f(comp.p_value, *at),
+        p_adjusted=_f(comp.p_adjusted, *at),
+        significant=bool(comp.significant[at]),
+        mdl=_f(comp.mdl, *at),
+        note=str(comp.note[at]),
+    )
+
+
+def sample_ratio_row(comp: Comparison, r: int) -> SampleRatioRow:
+    srm = comp.sample_ratio
+    return SampleRatioRow(
+        report=r,
+        segment=comp.reports[r].segment,
+        type=comp.reports[r].type,
+        entries=float(srm.entries[r]),
+        chi2=float(srm.chi2[r]),
+        p_value=float(srm.p_value[r]),
+        flagged=bool(srm.flagged[r]),
+        threshold=srm.threshold,
+        note=str(srm.reason[r]),
+    )
+
+
+# --------------------------------------------------------------------------------------------
+# Verdicts and power
+# --------------------------------------------------------------------------------------------
+def verdicts(
+    comp: Comparison, report: Report, *, metric: str, min_lift: float, power: float
+) -> list[tuple[Verdict, ...]]:
+    """Per report, the verdict of each recipe but the control on ``metric``."""
+    j, c = comp.steps.index(metric), comp.control_index
+    n = comp.entries[..., j]
+    rate, lift, diff = comp.rate[..., j], comp.lift[..., j], comp.diff[..., j]
+    p_adj, sig = comp.p_adjusted[..., j], comp.significant[..., j]
+    per_entry = bool(comp.per_entry[j])
+
+    with np.errstate(invalid="ignore"):
+        outcome = np.where(
+            np.isnan(p_adj),
+            UNDEFINED,
+            np.where(sig & (diff > 0), WINS, np.where(sig & (diff < 0), LOSES, NO_VERDICT)),
+        ).astype(object)
+        meets = (outcome == WINS) & (np.isnan(lift) | (lift >= min_lift))
+
+    target = _target_lift(lift, min_lift)
+    more, reason, traffic = _samples_needed(comp, report, n, rate, target, per_entry, power)
+    unit = [info.resolution or "sample" for info in comp.reports]
+
+    out: list[tuple[Verdict, ...]] = []
+    for r in range(comp.shape[0]):
+        row: list[Verdict] = []
+        for k in range(comp.shape[1]):
+            if k == c:
+                continue
+            at = (r, k, j)
+            kind = str(outcome[r, k])
+            waiting = kind == NO_VERDICT
+            mdl = _f(comp.mdl, *at)
+            text = verdict_text(
+                kind,
+                lift=float(lift[r, k]),
+                lift_low=_f(comp.lift_low, *at),
+                lift_high=_f(comp.lift_high, *at),
+                diff=float(diff[r, k]),
+                p_adjusted=float(p_adj[r, k]),
+                alpha=comp.alpha,
+                correction=comp.correction,
+                min_lift=min_lift,
+                note=str(comp.note[at]),
+            )
+            samples = float(more[r, k]) if waiting else float("nan")
+            why = str(reason[r, k]) if waiting and np.isnan(samples) else ""
+            row.append(
+                Verdict(
+                    report=r,
+                    segment=comp.reports[r].segment,
+                    recipe=comp.recipes[k],
+                    step=metric,
+                    outcome=kind,
+                    text=text,
+                    lift=float(lift[r, k]),
+                    lift_low=_f(comp.lift_low, *at),
+                    lift_high=_f(comp.lift_high, *at),
+                    p_adjusted=float(p_adj[r, k]),
+                    significant=bool(sig[r, k]),
+                    meets_min_lift=bool(meets[r, k]),
+                    mdl=mdl,
+                    target_lift=float(target[r, k]) if waiting else float("nan"),
+                    more_samples=samples,
+                    sample_unit=unit[r],
+                    traffic_control=float(traffic[r, c]),
+                    traffic_recipe=float(traffic[r, k]),
+                    power_text=power_text(
+                        target_lift=float(target[r, k]),
+                        more_samples=samples,
+                        unit=unit[r],
+                        mdl=mdl,
+                        power=power,
+                        alpha=comp.alpha,
+                        reason=why,
+                    )
+                    if waiting
+                    else "",
+                    power_note=why,
+                    note=str(comp.note[at]),
+                )
+            )
+        out.append(tuple(row))
+    return out
+
+
+def _target_lift(lift: FloatArray, min_lift: float) -> FloatArray:
+    """The observed lift, or ``min_lift`` where that is larger than the lift's size."""
+    with np.errstate(invalid="ignore"):
+        small = ~(np.abs(lift) >= min_lift)  # NaN lifts too
+    fallback = min_lift if min_lift > 0 else np.nan
+    out: FloatArray = np.where(small, fallback, lift)
+    return out
+
+
+def _samples_needed(
+    comp: Comparison,
+    report: Report,
+    n: FloatArray,
+    rate: FloatArray,
+    target: FloatArray,
+    per_entry: bool,
+    power: float,
+) -> tuple[FloatArray, Any, FloatArray]:
+    """More samples until ``target`` is detectable, their reasons, and entries per sample."""
+    c = comp.control_index
+    grid = report.in_grid.sum(axis=1).astype(np.float64)[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        entries = np.where(np.isfinite(n) & (n >= 0), n, np.nan)
+        traffic = np.where(grid > 0, entries / np.where(grid > 0, grid, 1.0), np.nan)
+        p_c = rate[:, c : c + 1]
+        p_c = np.where((p_c >= 0) & (p_c <= 1) & (not per_entry), p_c, np.nan)
+    res = samples_to_detect(
+        target,
+        p_c,
+        traffic[:, c : c + 1],
+        traffic,
+        alpha=comp.alpha,
+        power=power,
+        n_c=entries[:, c : c + 1],
+        n_t=entries,
+    )
+    reason = np.asarray(res.reason, dtype=object).copy()
+    if per_entry:
+        reason[...] = "the metric is a per-entry rate, not a proportion: no power to compute"
+    reason[np.broadcast_to(grid == 0, reason.shape)] = "the report holds no samples"
+    samples: FloatArray = np.asarray(res.samples, dtype=np.float64)
+    return samples, reason, traffic
+
+
+def decision_reason(
+    winners: tuple[Verdict, ...],
+    considered: tuple[Verdict, ...],
+    control: str,
+    metric: str,
+    where: str,
+    alpha: float,
+    min_lift: float,
+    correction: str,
+) -> str:
+    """The one-line reason of a :class:`Decision`."""
+
+    def detail(v: Verdict) -> str:
+        return (
+            f"{signed_pct(v.lift)} ({ci_text(v.lift_low, v.lift_high, alpha)}), adjusted p = "
+            f"{p_text(v.p_adjusted)} ({correction_name(correction)})"
+        )
+
+    def largest(v: Verdict) -> float:
+        return v.lift if np.isfinite(v.lift) else -np.inf
+
+    floor = f" by at least {signed_pct(min_lift)}" if min_lift > 0 else ""
+    if winners:
+        best = max(winners, key=largest)
+        also = [repr(v.recipe) for v in winners if v is not best]
+        extra = f"; so does {', '.join(also)}" if also else ""
+        return (
+            f"yes: {best.recipe!r} beats {control!r} on {metric}{floor} {where}: "
+            f"{detail(best)} < {alpha:g}{extra}"
+        )
+    if not considered:
+        return f"no: the report holds no recipe besides the control {control!r}"
+    tested = [v for v in considered if np.isfinite(v.p_adjusted)]
+    if not tested:
+        return (
+            f"no: no recipe could be compared with {control!r} on {metric} {where}: "
+            f"{considered[0].note or 'undefined'}"
+        )
+    best = max(tested, key=largest)
+    how = floor or " significantly"
+    return f"no: no recipe beats {control!r} on {metric}{how} {where}; best: {best.recipe!r} {detail(best)}"

@@ -1,0 +1,170 @@
+"""The readout's words: numbers as people read them, and verdicts as sentences.
+
+Pure functions of plain values; the text, Markdown and HTML renderers use the same ones, so a
+number reads the same everywhere. Undefined numbers (nan) read as :data:`MISSING`.
+
+Examples
+--------
+>>> signed_pct(0.2254), pct(0.04886), p_text(0.000217), level(0.05)
+('+22.5%', '4.89%', '0.0002', '95%')
+>>> ci_text(0.1154, 0.3463, 0.05)
+'95% CI +11.5% to +34.6%'
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Final
+
+from .readout_model import LOSES, NO_VERDICT, UNDEFINED, WINS
+
+#: How an undefined number reads.
+MISSING: Final = "n/a"
+
+#: The multiple-testing corrections, as people name them.
+CORRECTION_NAMES: dict[str, str] = {
+    "holm": "Holm",
+    "bonferroni": "Bonferroni",
+    "fdr_bh": "Benjamini-Hochberg",
+}
+
+
+def defined(x: float) -> bool:
+    """``x`` is a finite number."""
+    return math.isfinite(x)
+
+
+def pct(x: float, digits: int = 2) -> str:
+    """A share as a percentage: ``0.04885`` -> ``"4.89%"``."""
+    return f"{x:.{digits}%}" if defined(x) else MISSING
+
+
+def signed_pct(x: float, digits: int = 1) -> str:
+    """A lift with its sign: ``0.2254`` -> ``"+22.5%"``."""
+    return f"{x:+.{digits}%}" if defined(x) else MISSING
+
+
+def number(x: float, digits: int = 2) -> str:
+    """A mean or a statistic: ``128.2437`` -> ``"128.24"`` (thousands separated)."""
+    return f"{x:,.{digits}f}" if defined(x) else MISSING
+
+
+def count(x: float) -> str:
+    """A count: ``19038.0`` -> ``"19,038"`` (a fraction keeps two decimals)."""
+    if not defined(x):
+        return MISSING
+    return f"{x:,.0f}" if x == round(x) else f"{x:,.2f}"
+
+
+def p_text(p: float) -> str:
+    """A p-value with four decimals, ``"<0.0001"`` below."""
+    if not defined(p):
+        return MISSING
+    return "<0.0001" if p < 0.0001 else f"{p:.4f}"
+
+
+def level(alpha: float) -> str:
+    """The confidence level of intervals at ``alpha``: ``0.05`` -> ``"95%"``."""
+    return f"{100 * (1 - alpha):.10g}%"
+
+
+def ci_text(low: float, high: float, alpha: float, *, signed: bool = True) -> str:
+    """``"95% CI +11.5% to +34.6%"`` (``signed=False``: rates, ``"3.72% to 4.27%"``)."""
+    fmt = signed_pct if signed else pct
+    return f"{level(alpha)} CI {fmt(low)} to {fmt(high)}"
+
+
+def interval(low: float, high: float, *, signed: bool = True, digits: int | None = None) -> str:
+    """An interval without its level: ``"+11.5% to +34.6%"``; ``digits``: plain numbers."""
+    if not (defined(low) or defined(high)):
+        return MISSING
+    if digits is not None:
+        return f"{number(low, digits)} to {number(high, digits)}"
+    fmt = signed_pct if signed else pct
+    return f"{fmt(low)} to {fmt(high)}"
+
+
+def correction_name(method: str) -> str:
+    """``"holm"`` -> ``"Holm"``."""
+    return CORRECTION_NAMES.get(method, method)
+
+
+def plural(n: float, unit: str) -> str:
+    """``"1 day"``, ``"12 days"``, ``"1,234 days"``."""
+    return f"{count(n)} {unit}" + ("" if n == 1 else "s")
+
+
+def verdict_text(
+    outcome: str,
+    *,
+    lift: float,
+    lift_low: float,
+    lift_high: float,
+    diff: float,
+    p_adjusted: float,
+    alpha: float,
+    correction: str,
+    min_lift: float = 0.0,
+    note: str = "",
+) -> str:
+    """The verdict of one recipe against the control, in words.
+
+    Examples
+    --------
+    >>> verdict_text("wins", lift=0.2254, lift_low=0.1154, lift_high=0.3463, diff=0.009,
+    ...              p_adjusted=0.0002, alpha=0.05, correction="holm")
+    'wins: +22.5% (95% CI +11.5% to +34.6%), significant after Holm correction'
+    >>> verdict_text("no verdict yet", lift=0.0294, lift_low=-0.0668, lift_high=0.1355,
+    ...              diff=0.001, p_adjusted=1.0, alpha=0.05, correction="holm")
+    'no verdict yet: +2.9% (95% CI -6.7% to +13.6%), not significant after Holm correction (adjusted p = 1.0000)'
+    """
+    name = correction_name(correction)
+    if outcome == UNDEFINED:
+        return f"{UNDEFINED}: {note or 'the comparison is not defined'}"
+    if defined(lift):
+        effect = f"{signed_pct(lift)} ({ci_text(lift_low, lift_high, alpha)})"
+    else:
+        effect = f"{diff * 100:+.2f} percentage points over a control rate of 0 (lift undefined)"
+    if outcome in (WINS, LOSES):
+        out = f"{outcome}: {effect}, significant after {name} correction"
+        if outcome == WINS and min_lift > 0 and defined(lift) and lift < min_lift:
+            out += f", but below the minimum lift of {signed_pct(min_lift)}"
+        return out
+    if outcome == NO_VERDICT:
+        return (
+            f"{NO_VERDICT}: {effect}, not significant after {name} correction "
+            f"(adjusted p = {p_text(p_adjusted)})"
+        )
+    raise ValueError(f"unknown outcome {outcome!r}")
+
+
+def power_text(
+    *,
+    target_lift: float,
+    more_samples: float,
+    unit: str,
+    mdl: float,
+    power: float,
+    alpha: float,
+    reason: str = "",
+) -> str:
+    """How many more samples the power question needs, in words.
+
+    Examples
+    --------
+    >>> power_text(target_lift=0.03, more_samples=412, unit="day", mdl=0.146, power=0.8,
+    ...            alpha=0.05)
+    'a lift of +3.0% needs about 412 more days at the observed traffic to be detected with 80% power (two-sided alpha 0.05); detectable now: +14.6%'
+    """
+    now = f"; detectable now: {signed_pct(mdl)}" if defined(mdl) else ""
+    what = f"a lift of {signed_pct(target_lift)}"
+    if not defined(more_samples):
+        if not defined(target_lift):
+            return f"no lift to size the experiment for: {reason or 'lift undefined'}{now}"
+        return f"{what}: {reason or 'the samples needed are undefined'}{now}"
+    if more_samples == 0:
+        return f"{what} would already be detected with {power:.0%} power at the entries so far{now}"
+    return (
+        f"{what} needs about {plural(more_samples, 'more ' + unit)} at the observed traffic to "
+        f"be detected with {power:.0%} power (two-sided alpha {alpha:g}){now}"
+    )
