@@ -124,71 +124,89 @@ def assemble(
     t_ok &= np.where(t_recipe >= 0, k_ok[np.maximum(t_recipe, 0)] if len(k_ok) else False, False)
     step_ids = _first_seen(t_name[t_ok])
     # -- values -------------------------------------------------------------------------------
-    v_recipe = _cat(rec.v_recipe)
-    v_step = _cat(rec.v_step)
-    v_sname = _cat(rec.v_step_name)
-    v_field = _cat(rec.v_field)
-    v_value = _cat(rec.v_value, np.float64)
+    # Values are the bulk of what was read: keep them compact (int32 keys, int8 field) and
+    # free each part as soon as it is merged, so that memory follows the output arrays.
+    v_recipe = _take_all(rec.v_recipe, np.int32)
+    v_step = _take_all(rec.v_step, np.int32)
+    v_sname = _take_all(rec.v_step_name, np.int32)
+    v_field = _take_all(rec.v_field, np.int8)
+    v_value = _take_all(rec.v_value, np.float64)
     k_pos = _cat(rec.recipe_pos)
-    # values are located by their recipe element (cheaper than one location per value)
-    v_pos = np.where(v_recipe >= 0, k_pos[np.maximum(v_recipe, 0)] if len(k_pos) else 0, 0)
-    ok = v_recipe >= 0
-    ok &= np.where(ok, k_ok[np.maximum(v_recipe, 0)] if len(k_ok) else False, False)
+
+    def where_is(j: int) -> tuple[int, int]:
+        # values are located by their recipe element (cheaper than one location per value)
+        r = int(v_recipe[j])
+        return _unpack(int(k_pos[r])) if 0 <= r < len(k_pos) else (1, 1)
+
     # the step's name: from the step element, the engagement's stepName or the final step
-    name = np.where(v_sname >= 0, v_sname, -1)
-    from_step = v_step >= 0
-    name[from_step] = np.where(t_ok[v_step[from_step]], t_name[v_step[from_step]], -1)
-    final = v_sname == FINAL_STEP
-    if final.any():
+    name = v_sname.copy()
+    from_step = np.flatnonzero(v_step >= 0)
+    st = v_step[from_step]
+    name[from_step] = np.where(t_ok[st], t_name[st], -1)
+    del from_step, st, v_step
+    final = np.flatnonzero(v_sname == FINAL_STEP)
+    del v_sname
+    if len(final):
         last_step = np.full(len(k_name), -1, dtype=np.int64)
         okt = np.flatnonzero(t_ok)
         last_step[t_recipe[okt]] = okt  # later ordinals overwrite: the last step listed
         ls = last_step[v_recipe[final]]
         name[final] = np.where(ls >= 0, t_name[np.maximum(ls, 0)], -1)
-        for j in np.flatnonzero(final & ok & (name < 0))[:100].tolist():
-            warn.add(
-                *_unpack(int(v_pos[j])),
-                "no-step",
-                "recipe-level <amount> in a recipe without steps; its revenue is not read",
-            )
-    ok &= name >= 0
+        bad = final[(name[final] < 0) & (v_recipe[final] >= 0)]
+        for j in bad[:100].tolist():
+            if k_ok[v_recipe[j]]:
+                warn.add(
+                    *where_is(j),
+                    "no-step",
+                    "recipe-level <amount> in a recipe without steps; its revenue is not read",
+                )
     known = set(step_ids)
-    extra = [n for n in _first_seen(name[ok]) if n not in known]
+    named = name >= 0
+    extra = [n for n in _first_seen(name[named]) if n not in known]
     step_ids += extra
     T = len(step_ids)
     step_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
     step_pos[step_ids] = np.arange(T)
-    k_of = recipe_pos[k_name[np.maximum(v_recipe, 0)]] if len(k_name) else np.zeros(0, np.int64)
-    s_of = s_axis[k_sample[np.maximum(v_recipe, 0)]] if len(k_sample) else np.zeros(0, np.int64)
-    r_of = s_rep[k_sample[np.maximum(v_recipe, 0)]] if len(k_sample) else np.zeros(0, np.int64)
-    t_of = step_pos[np.maximum(name, 0)]
-    sel = np.flatnonzero(ok & (k_of >= 0))
+    # the cell of each recipe element: ((report * S + sample) * (K + 1) + recipe), -1 if dropped
+    k_slot = recipe_pos[k_name] if len(k_name) else np.zeros(0, np.int64)
+    k_cell = np.full(len(k_name), -1, dtype=np.int64)
+    good = np.flatnonzero(k_ok & (k_slot >= 0))
+    k_cell[good] = (s_rep[k_sample[good]] * S + s_axis[k_sample[good]]) * (K + 1) + k_slot[good]
     shape = (R, S, K + 1, T, NFIELDS)
-    flat = (
-        ((r_of[sel] * S + s_of[sel]) * (K + 1) + k_of[sel]) * T + t_of[sel]
-    ) * NFIELDS + v_field[sel]
-    order = np.argsort(flat, kind="stable")
-    fs = flat[order]
-    dup = np.flatnonzero(fs[1:] == fs[:-1]) + 1
-    if len(dup):
-        for j in dup[:100].tolist():
-            v = sel[order[j]]
-            warn.add(
-                *_unpack(int(v_pos[v])),
-                "duplicate",
-                f"in this <recipe>, a second value {v_value[v]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped",
-            )
-        if len(dup) > 100:
-            v = sel[order[dup[100]]]
-            warn.add(
-                *_unpack(int(v_pos[v])),
-                "duplicate",
-                f"{len(dup) - 100} more duplicated values dropped",
-            )
-    keep = np.ones(len(fs), dtype=bool)
-    keep[dup] = False
+    flat = np.where(v_recipe >= 0, k_cell[np.maximum(v_recipe, 0)] if len(k_cell) else -1, -1)
+    keep = np.flatnonzero((flat >= 0) & named)
+    del named
+    flat = flat[keep]
+    flat *= T
+    flat += step_pos[name[keep]]
+    flat *= NFIELDS
+    flat += v_field[keep]
+    del name, v_field
     arr = np.full(shape, np.nan)
-    arr.reshape(-1)[fs[keep]] = v_value[sel[order[keep]]]
+    size = arr.size
+    times = np.bincount(flat, minlength=size) if len(flat) else np.zeros(size, np.int64)
+    if times.max(initial=0) > 1:
+        again = np.flatnonzero(times[flat] > 1)
+        first = np.full(size, -1, dtype=np.int64)
+        first[flat[again][::-1]] = again[::-1]
+        dropped = again[first[flat[again]] != again]
+        for j in dropped[:100].tolist():
+            at = int(keep[j])
+            warn.add(
+                *where_is(at),
+                "duplicate",
+                f"in this <recipe>, a second value {v_value[at]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped",
+            )
+        if len(dropped) > 100:
+            warn.add(
+                *where_is(int(keep[dropped[100]])),
+                "duplicate",
+                f"{len(dropped) - 100} more duplicated values dropped",
+            )
+    del times
+    # assigned last to first, so that the first value of a cell is the one that stays
+    arr.reshape(-1)[flat[::-1]] = v_value[keep[::-1]]
+    del flat, keep, v_value
     _zero_fill(arr, in_grid, present, warn, [rec.name_text[i] for i in recipe_ids])
     # -- version ------------------------------------------------------------------------------
     doc_version = 2 if rec.has_step_amount else 1
@@ -250,6 +268,13 @@ class _Warn:
                 )
             )
         return tuple(out)
+
+
+def _take_all(parts: list[Any], dtype: Any) -> npt.NDArray[Any]:
+    """Concatenate the per-chunk arrays into one of ``dtype`` and empty the list."""
+    out = np.concatenate(parts).astype(dtype, copy=False) if parts else np.zeros(0, dtype)
+    parts.clear()
+    return out
 
 
 def _first_seen(ids: I64) -> list[int]:

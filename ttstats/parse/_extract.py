@@ -360,10 +360,10 @@ def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, 
     n = len(vals)
     if not n:
         return
-    rec.v_recipe.append(np.asarray(recipe, np.int64))
-    rec.v_step.append(np.asarray(step, np.int64))
-    rec.v_step_name.append(np.asarray(step_name, np.int64))
-    rec.v_field.append(np.full(n, fld, np.int64))
+    rec.v_recipe.append(np.asarray(recipe, np.int32))
+    rec.v_step.append(np.asarray(step, np.int32))
+    rec.v_step_name.append(np.asarray(step_name, np.int32))
+    rec.v_field.append(np.full(n, fld, np.int8))
     rec.v_value.append(np.asarray(vals, np.float64))
 
 
