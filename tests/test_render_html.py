@@ -33,6 +33,8 @@ import ttstats
 from ttstats.analysis import Readout, build_readout
 from ttstats.cli import example_report_path, main
 from ttstats.parse._report_html import head_frame, report_html
+from ttstats.render import html as html_module
+from ttstats.render import text
 from ttstats.render.html import PLOT_INSTALL, render_html
 from ttstats.simulate import ExperimentSpec, LogNormal, with_and_without_extremes
 
@@ -335,6 +337,30 @@ def test_a_plot_the_data_do_not_allow_is_a_note() -> None:
     (note,) = doc.xpath("//p[@data-plot='funnel']")
     assert "Plot not drawn" in note.text_content()
     assert "no step to draw" in note.text_content()
+
+
+def test_an_unknown_layout_keeps_every_block_and_puts_the_plots_last(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    readout = build_readout(ttstats.read_report(HOSTILE_XML))
+    blocks = text.readout_blocks(readout)
+
+    def renamed(ro: Readout) -> list[text.Block]:
+        return [
+            text.Heading(f"Part {b.text}", b.level) if isinstance(b, text.Heading) else b
+            for b in text.readout_blocks(ro)
+        ]
+
+    monkeypatch.setattr(html_module, "readout_blocks", renamed)
+    doc = lxml.html.document_fromstring(render_html(readout))
+    assert doc.xpath("//section[@data-report]") == []
+    assert len(doc.xpath("//table")) == sum(isinstance(b, text.Table) for b in blocks)
+    assert doc.xpath("//section[@id='plots']//figure/@data-plot") == [
+        "rates",
+        "cumulative_lift",
+        "funnel",
+    ]
+    assert doc.xpath("//nav/a/@href")[-1] == "#plots"
 
 
 def test_plots_false_gives_tables_only(readout: Readout) -> None:

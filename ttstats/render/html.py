@@ -176,6 +176,7 @@ def render_html(readout: Readout, *, plots: bool = True, dpi: float = 100.0) -> 
                 f"{_section_html(readout, section, content, painter)}</section>"
             )
     if sections is None and painter.active:  # the layout was not recognised: plots last
+        nav.append(("plots", "Plots"))
         body.append(_all_figures(readout, painter))
     links = "".join(f'<a href="#{a}">{_e(text)}</a>' for a, text in nav)
     title = _title(readout)
@@ -187,9 +188,7 @@ def render_html(readout: Readout, *, plots: bool = True, dpi: float = 100.0) -> 
         f"<title>{_e(title)}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n"
         f"<nav>{links}</nav>\n<main>\n"
         + "\n".join(parts + body)
-        + "\n</main>\n<footer>Made by ttstats from "
-        + _e(readout.read.source)
-        + ". Intervals are not adjusted for multiplicity; p-values are.</footer>\n"
+        + f"\n</main>\n<footer>Made by ttstats from {_e(readout.read.source)}.</footer>\n"
         "</body>\n</html>\n"
     )
 
