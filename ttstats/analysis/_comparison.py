@@ -297,7 +297,11 @@ class Comparison:
         return frame
 
     def _repr_html_(self) -> str | None:
-        html: str | None = self.to_frame()._repr_html_()  # type: ignore[operator]
+        import pandas as pd
+
+        # the fixed columns, all of them: pandas would hide the middle ones behind "..."
+        with pd.option_context("display.max_columns", None, "display.width", None):
+            html: str | None = self.to_frame()[list(FRAME_COLUMNS)]._repr_html_()
         return html
 
     def __repr__(self) -> str:
