@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from typing import Any
@@ -27,8 +28,17 @@ def _unpack(packed: int) -> tuple[int, int]:
     return packed >> 32, packed & 0xFFFFFFFF
 
 
+#: the API's date forms: YYYY-MM-DD, optionally with THH:mm (seconds tolerated)
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2}(:[0-9]{2})?)?")
+_INT = re.compile(r"-?[0-9]{1,18}")
+#: the most samples one report's grid may span (a century of hours is under 900,000)
+MAX_GRID = 1_000_000
+#: the most cells (all measures) a report's arrays may hold: 8 GB of float64
+MAX_CELLS = 1_000_000_000
+
+
 def _time(text: str | None) -> np.datetime64 | None:
-    if text is None:
+    if text is None or not _DATE.fullmatch(text.strip()):
         return None
     try:
         return np.datetime64(text.strip(), "m")
@@ -40,7 +50,7 @@ def _int(text: object) -> int | None:
     if text is None:
         return None
     s = str(text).strip()
-    return int(s) if s.lstrip("-").isdigit() else None
+    return int(s) if _INT.fullmatch(s) else None
 
 
 def assemble(
@@ -111,7 +121,7 @@ def assemble(
     k_ok &= np.where(
         k_sample >= 0, s_valid[np.maximum(k_sample, 0)] if len(s_valid) else False, False
     )
-    camp_id = rec.names.get(campaign_recipe.encode(rec.encoding))
+    camp_id = rec.text_ids.get(campaign_recipe)
     recipe_ids = _first_seen(k_name[k_ok & (k_name != (camp_id if camp_id is not None else -9))])
     K = len(recipe_ids)
     recipe_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
@@ -151,7 +161,7 @@ def assemble(
         okt = np.flatnonzero(t_ok)
         last_step[t_recipe[okt]] = okt  # later ordinals overwrite: the last step listed
         ls = last_step[v_recipe[final]]
-        name[final] = np.where(ls >= 0, t_name[np.maximum(ls, 0)], -1)
+        name[final] = np.where(ls >= 0, t_name[np.maximum(ls, 0)] if len(t_name) else -1, -1)
         bad = final[(name[final] < 0) & (v_recipe[final] >= 0)]
         for j in bad[:100].tolist():
             if k_ok[v_recipe[j]]:
@@ -184,18 +194,34 @@ def assemble(
     del name, v_field
     arr = np.full(shape, np.nan)
     size = arr.size
+    if size > MAX_CELLS:
+        raise ReportParseError(
+            f"the report would need {size:,} cells ({R} reports x {S} samples x {K + 1} recipes x "
+            f"{T} steps x {NFIELDS} measures), more than {MAX_CELLS:,}; refused",
+            1,
+            1,
+        )
+    # assigned last to first, so that the first value read for a cell is the one that stays
+    arr.reshape(-1)[flat[::-1]] = v_value[keep[::-1]]
     times = np.bincount(flat, minlength=size) if len(flat) else np.zeros(size, np.int64)
     if times.max(initial=0) > 1:
         again = np.flatnonzero(times[flat] > 1)
         first = np.full(size, -1, dtype=np.int64)
         first[flat[again][::-1]] = again[::-1]
         dropped = again[first[flat[again]] != again]
+        if strict and len(dropped):
+            raise ReportParseError(
+                "two values for the same report, sample, recipe, step and measure "
+                "[refused: strict=True]",
+                *where_is(int(keep[dropped[0]])),
+            )
         for j in dropped[:100].tolist():
             at = int(keep[j])
+            kept = float(arr.reshape(-1)[flat[j]])
             warn.add(
                 *where_is(at),
                 "duplicate",
-                f"in this <recipe>, a second value {v_value[at]!r} for the same report, sample, recipe, step and measure; the first is kept, this one dropped",
+                f"in this <recipe>, two values for the same report, sample, recipe, step and measure: {kept!r} kept, {float(v_value[at])!r} dropped",
             )
         if len(dropped) > 100:
             warn.add(
@@ -204,8 +230,6 @@ def assemble(
                 f"{len(dropped) - 100} more duplicated values dropped",
             )
     del times
-    # assigned last to first, so that the first value of a cell is the one that stays
-    arr.reshape(-1)[flat[::-1]] = v_value[keep[::-1]]
     del flat, keep, v_value
     _zero_fill(arr, in_grid, present, warn, [rec.name_text[i] for i in recipe_ids])
     # -- version ------------------------------------------------------------------------------
@@ -295,7 +319,10 @@ def _parse_starts(starts: list[str | None], s_valid: np.ndarray, s_pos: I64, war
         return s_min
     text = np.asarray([starts[i] or "" for i in valid.tolist()], dtype=object)
     uniq, inverse = np.unique(text, return_inverse=True)
+    well_formed = all(_DATE.fullmatch(x.strip()) for x in uniq)  # not "now", "today", "+02:00"
     try:
+        if not well_formed:
+            raise ValueError("not the API's date form")
         minutes = np.asarray([x.strip() for x in uniq], dtype="datetime64[m]").astype(np.int64)
         bad = np.zeros(len(uniq), dtype=bool)
     except ValueError:
@@ -398,6 +425,12 @@ def _resolution(
 def _grid(got: I64, res: str) -> I64:
     """Regular grid (minutes since the epoch) at ``res`` from the first to the last start."""
     lo, hi = int(got[0]), int(got[-1])
+    span = (hi - lo) // _STEP_MINUTES.get(res, 28 * 1440)
+    if span > MAX_GRID:
+        raise ReportParseError(
+            f"the samples run from {np.datetime64(lo, 'm')} to {np.datetime64(hi, 'm')}: more "
+            f"than {MAX_GRID:,} {res} samples in one report; refused"
+        )
     if res == "month":
         m0 = np.datetime64(lo, "m").astype("datetime64[M]")
         m1 = np.datetime64(hi, "m").astype("datetime64[M]")

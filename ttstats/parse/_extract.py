@@ -105,6 +105,7 @@ class Records:
     encoding: str = "utf-8"
     names: dict[bytes, int] = field(default_factory=dict)
     name_text: list[str] = field(default_factory=list)
+    text_ids: dict[str, int] = field(default_factory=dict)
     reports: list[dict[str, object]] = field(default_factory=list)
     # samples: ordinal order
     sample_report: list[I64] = field(default_factory=list)
@@ -140,9 +141,13 @@ class Records:
                 text, problem = decode_text(r, self.encoding)
                 if problem:
                     issue.append((i, problem))
-                got = len(self.name_text)
+                # the same name spelled differently (A&amp;B, A&#38;B) is the same name
+                got = self.text_ids.get(text)
+                if got is None:
+                    got = len(self.name_text)
+                    self.text_ids[text] = got
+                    self.name_text.append(text)
                 self.names[r] = got
-                self.name_text.append(text)
             out[i] = got
         return out
 
@@ -381,15 +386,16 @@ def _check_attributes(
             allowed[m] = np.isin(t.attr_code[m], attrs)
     allowed |= tcode == UNKNOWN  # reported as an unknown element already
     bad = np.flatnonzero(~allowed)
-    seen: set[tuple[int, bytes]] = set()
+    counts: dict[tuple[int, bytes], list[int]] = {}
     for k in bad.tolist():
-        name = buf[t.attr_name_start[k] : t.attr_name_end[k]]
-        key = (int(tcode[k]), name)
-        if key in seen:
-            continue
-        seen.add(key)
-        n = int(((tcode == key[0]) & ~allowed).sum())
-        el = ELEMENTS[key[0]].decode() if key[0] >= 0 else "?"
+        key = (int(tcode[k]), buf[t.attr_name_start[k] : t.attr_name_end[k]])
+        entry = counts.get(key)
+        if entry is None:
+            counts[key] = [k, 1]
+        else:
+            entry[1] += 1
+    for (code, name), (k, n) in list(counts.items())[:100]:
+        el = ELEMENTS[code].decode() if code >= 0 else "?"
         issues.append(
             Issue(
                 int(t.attr_name_start[k]),

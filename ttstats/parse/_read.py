@@ -127,7 +127,8 @@ def read_report(
     if rec.first_element == MESSAGE:
         code = rec.message_code[0] if rec.message_code else None
         raise TTApiError(
-            rec.message[0] if rec.message else "", int(code) if code and code.isdigit() else None
+            rec.message[0] if rec.message else "",
+            int(code) if code and code.isascii() and code.isdigit() and len(code) < 10 else None,
         )
     report = assemble(rec, found, version=version, campaign_recipe=campaign_recipe, strict=strict)
     _emit(report.warnings)
@@ -177,13 +178,19 @@ class _Reader:
                 )
             tokens = tokenize(c)
             if len(tokens):
+                widest = int(np.argmax(tokens.end - tokens.start))
+                if tokens.end[widest] - tokens.start[widest] > MAX_TOKEN:
+                    raise ChunkError(
+                        f"a single tag is longer than {MAX_TOKEN >> 20} MiB: not a report",
+                        int(tokens.start[widest]),
+                    )
                 longest = int(np.argmax(tokens.text_end - tokens.end))
                 if tokens.text_end[longest] - tokens.end[longest] > MAX_TOKEN:
                     raise ChunkError(
                         f"a single text node is longer than {MAX_TOKEN >> 20} MiB: not a report",
                         int(tokens.end[longest]) + 1,
                     )
-            if self.offset == 0 and len(tokens):
+            if len(tokens):
                 lead = buf[: tokens.start[0]]
                 if lead.strip():
                     tokens.issues.append(
@@ -234,7 +241,12 @@ class _Reader:
             chunk = b"   " + chunk[3:]  # keep columns: the BOM is 3 bytes
         m = _DECL.match(chunk.lstrip())
         if m:
-            enc = codecs.lookup(m.group(1).decode("ascii")).name
+            try:
+                enc = codecs.lookup(m.group(1).decode("ascii")).name
+            except LookupError:
+                raise ReportParseError(
+                    f"unknown encoding {m.group(1).decode('ascii', 'replace')!r} declared", 1, 1
+                ) from None
             if enc not in _ASCII_COMPATIBLE:
                 raise ReportParseError(f"encoding {m.group(1).decode()!r} is not supported", 1, 1)
             self.rec.encoding = enc
@@ -282,7 +294,7 @@ def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
         return _split(data), len(data)
-    if isinstance(source, str) and source.lstrip().startswith("<"):
+    if isinstance(source, str) and (source.lstrip("\ufeff \t\r\n").startswith("<") or not source):
         data = _as_utf8(source)
         return _split(data), len(data)
     if isinstance(source, (str, os.PathLike)):
@@ -343,9 +355,11 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
             yield data, True
             return
         cut = data.rfind(b"<")
-        open_comment = data.rfind(b"<!--")
-        if open_comment >= 0 and data.find(b"-->", open_comment) < 0:
-            cut = open_comment
+        start = data.rfind(b"<!--", 0, cut + 1)  # the last comment begun at or before the cut
+        if start >= 0:
+            close = data.find(b"-->", start + 4)
+            if close < 0 or close + 3 > cut:  # the cut would fall inside that comment
+                cut = start
         if cut <= 0:
             if len(data) > MAX_TOKEN:
                 raise ReportParseError(

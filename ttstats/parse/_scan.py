@@ -313,9 +313,10 @@ def _one_number(text: bytes) -> tuple[float, bool]:
     if not t or not _NUMERIC[np.frombuffer(t, np.uint8)].all():
         return float("nan"), False
     try:
-        return float(t), True
+        value = float(t)
     except ValueError:
         return float("nan"), False
+    return (value, True) if np.isfinite(value) else (float("nan"), False)
 
 
 def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:

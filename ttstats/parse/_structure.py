@@ -17,6 +17,7 @@ report, sample, recipe and step it belongs to, all as arrays.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -159,7 +160,7 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     # each close must match the last open at its level (in the chunk, else on the stack):
     # sorted by (level, position), a close follows its opener
     oc = np.flatnonzero(kind != EMPTY)
-    order = oc[np.argsort(level[oc].astype(np.int16), kind="stable")]  # radix sort
+    order = oc[np.argsort(_small(level[oc]), kind="stable")]  # radix sort when small
     lv = level[order]
     is_cl = kind[order] == CLOSE
     j = np.flatnonzero(is_cl)
@@ -210,9 +211,7 @@ def _repair(
     names = _names(buf, t)
     events: list[tuple[int, int, int, int]] = []
     issues: list[Issue] = []
-    open_codes: list[tuple[int, bytes, int]] = [
-        (f.code, f.name, -1 - i) for i, f in enumerate(stack)
-    ]
+    open_codes = _OpenStack([(f.code, f.name, -1 - i) for i, f in enumerate(stack)])
 
     def close_top(pos: int, why: str | None) -> None:
         code, name, opened = open_codes.pop()
@@ -234,26 +233,18 @@ def _repair(
         if code == PI:
             continue
         if kind == CLOSE:
-            if (
-                open_codes
-                and open_codes[-1][0] == code
-                and (code != UNKNOWN or open_codes[-1][1] == name)
-            ):
+            top = open_codes.top()
+            if top is not None and top[0] == code and (code != UNKNOWN or top[1] == name):
                 open_codes.pop()
                 events.append((i, CLOSE, code, pos))
                 continue
-            match = [
-                j
-                for j, (c, nm, _) in enumerate(open_codes)
-                if c == code and (c != UNKNOWN or nm == name)
-            ]
-            if match:
-                while len(open_codes) > match[-1] + 1:
+            if open_codes.holds(code, name):
+                while not open_codes.top_is(code, name):
                     close_top(pos, f"never closed; closed by </{name.decode('utf-8', 'replace')}>")
                 open_codes.pop()
                 events.append((i, CLOSE, code, pos))
-            elif open_codes and _resembles(name, open_codes[-1][1]):
-                top_name = open_codes[-1][1].decode("utf-8", "replace")
+            elif top is not None and _resembles(name, top[1]):
+                top_name = top[1].decode("utf-8", "replace")
                 issues.append(
                     Issue(
                         pos,
@@ -272,16 +263,49 @@ def _repair(
                     )
                 )
             continue
-        if code in SIBLINGS and any(c == code for c, _, _ in open_codes):
+        if code in SIBLINGS and open_codes.holds(code, b""):
             nm = element_name(code)
-            while open_codes[-1][0] != code:
+            while not open_codes.top_is(code, b""):
                 close_top(pos, f"never closed; closed before the next <{nm}>")
             close_top(pos, f"never closed; the next <{nm}> is read as its sibling")
         events.append((i, kind, code, pos))
         if kind == OPEN:
-            open_codes.append((code, name, pos))
+            open_codes.push((code, name, pos))
     # frames pushed in this chunk are rebuilt by the caller from the events
     return events, issues
+
+
+class _OpenStack:
+    """The open elements, with counts by name so that a stray closing tag costs O(1)."""
+
+    def __init__(self, frames: list[tuple[int, bytes, int]]) -> None:
+        self.frames: list[tuple[int, bytes, int]] = []
+        self.count: Counter[tuple[int, bytes]] = Counter()
+        for f in frames:
+            self.push(f)
+
+    @staticmethod
+    def _key(code: int, name: bytes) -> tuple[int, bytes]:
+        return (code, name if code == UNKNOWN else b"")
+
+    def push(self, frame: tuple[int, bytes, int]) -> None:
+        self.frames.append(frame)
+        self.count[self._key(frame[0], frame[1])] += 1
+
+    def pop(self) -> tuple[int, bytes, int]:
+        frame = self.frames.pop()
+        self.count[self._key(frame[0], frame[1])] -= 1
+        return frame
+
+    def top(self) -> tuple[int, bytes, int] | None:
+        return self.frames[-1] if self.frames else None
+
+    def holds(self, code: int, name: bytes) -> bool:
+        return self.count[self._key(code, name)] > 0
+
+    def top_is(self, code: int, name: bytes) -> bool:
+        top = self.top()
+        return top is not None and self._key(top[0], top[1]) == self._key(code, name)
 
 
 def _resembles(a: bytes, b: bytes) -> bool:
@@ -345,7 +369,7 @@ def _annotate(
     valid = np.ones(n, dtype=np.int64)
     max_level = int(level.max()) if n else 0
     elem_idx = np.flatnonzero(is_elem)
-    by_level = elem_idx[np.argsort(level[elem_idx].astype(np.int16), kind="stable")]
+    by_level = elem_idx[np.argsort(_small(level[elem_idx]), kind="stable")]
     bounds = np.searchsorted(level[by_level], np.arange(1, max_level + 2))
     prev_opens = np.zeros(0, dtype=np.int64)
     for lv in range(1, max_level + 1):
@@ -424,6 +448,11 @@ def _annotate(
 def _closed_since(kind: I64, level: I64, lv: int, e: int) -> bool:
     """False: the last open at ``lv`` (event ``e``) is still open at the end of the chunk."""
     return bool(((kind[e:] == CLOSE) & (level[e:] == lv)).any())
+
+
+def _small(level: I64) -> I64:
+    """Levels as int16 when they fit (numpy sorts those by radix), else as they are."""
+    return level.astype(np.int16) if int(level.max(initial=0)) < 32767 else level
 
 
 def _raw_name(buf: bytes, t: ChunkTokens, i: int) -> bytes:
