@@ -132,3 +132,16 @@ def test_xml_string_with_a_bom() -> None:
 def test_empty_string_is_a_parse_error() -> None:
     with pytest.raises(ttstats.ReportParseError):
         ttstats.read_report("")
+
+
+def test_duplicates_across_merge_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ttstats.parse import _assemble
+
+    xml = H + '<recipe name="A"><step name="E"><amount>1</amount><amount>2</amount></step>'
+    xml += '<step name="E"><amount>3</amount></step></recipe>' + T
+    whole = read_quietly(xml)
+    monkeypatch.setattr(_assemble, "VALUE_BATCH", 1)
+    one_by_one = read_quietly(xml)
+    assert whole.count.ravel().tolist() == one_by_one.count.ravel().tolist() == [1.0]
+    assert [w.message for w in whole.warnings] == [w.message for w in one_by_one.warnings]
+    assert len(whole.warnings) == 2

@@ -35,6 +35,8 @@ _INT = re.compile(r"-?[0-9]{1,18}")
 MAX_GRID = 1_000_000
 #: the most cells (all measures) a report's arrays may hold: 8 GB of float64
 MAX_CELLS = 1_000_000_000
+#: values merged into the arrays at a time
+VALUE_BATCH = 1 << 22
 
 
 def _time(text: str | None) -> np.datetime64 | None:
@@ -171,8 +173,7 @@ def assemble(
                     "recipe-level <amount> in a recipe without steps; its revenue is not read",
                 )
     known = set(step_ids)
-    named = name >= 0
-    extra = [n for n in _first_seen(name[named]) if n not in known]
+    extra = [n for n in _first_seen(name[name >= 0]) if n not in known]
     step_ids += extra
     T = len(step_ids)
     step_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
@@ -183,17 +184,7 @@ def assemble(
     good = np.flatnonzero(k_ok & (k_slot >= 0))
     k_cell[good] = (s_rep[k_sample[good]] * S + s_axis[k_sample[good]]) * (K + 1) + k_slot[good]
     shape = (R, S, K + 1, T, NFIELDS)
-    flat = np.where(v_recipe >= 0, k_cell[np.maximum(v_recipe, 0)] if len(k_cell) else -1, -1)
-    keep = np.flatnonzero((flat >= 0) & named)
-    del named
-    flat = flat[keep]
-    flat *= T
-    flat += step_pos[name[keep]]
-    flat *= NFIELDS
-    flat += v_field[keep]
-    del name, v_field
-    arr = np.full(shape, np.nan)
-    size = arr.size
+    size = int(np.prod(shape))
     if size > MAX_CELLS:
         raise ReportParseError(
             f"the report would need {size:,} cells ({R} reports x {S} samples x {K + 1} recipes x "
@@ -201,36 +192,54 @@ def assemble(
             1,
             1,
         )
-    # assigned last to first, so that the first value read for a cell is the one that stays
-    arr.reshape(-1)[flat[::-1]] = v_value[keep[::-1]]
-    times = np.bincount(flat, minlength=size) if len(flat) else np.zeros(size, np.int64)
-    if times.max(initial=0) > 1:
-        again = np.flatnonzero(times[flat] > 1)
-        first = np.full(size, -1, dtype=np.int64)
-        first[flat[again][::-1]] = again[::-1]
-        dropped = again[first[flat[again]] != again]
-        if strict and len(dropped):
-            raise ReportParseError(
-                "two values for the same report, sample, recipe, step and measure "
-                "[refused: strict=True]",
-                *where_is(int(keep[dropped[0]])),
-            )
-        for j in dropped[:100].tolist():
-            at = int(keep[j])
-            kept = float(arr.reshape(-1)[flat[j]])
-            warn.add(
-                *where_is(at),
-                "duplicate",
-                f"in this <recipe>, two values for the same report, sample, recipe, step and measure: {kept!r} kept, {float(v_value[at])!r} dropped",
-            )
-        if len(dropped) > 100:
-            warn.add(
-                *where_is(int(keep[dropped[100]])),
-                "duplicate",
-                f"{len(dropped) - 100} more duplicated values dropped",
-            )
-    del times
-    del flat, keep, v_value
+    arr = np.full(shape, np.nan)
+    flat_arr = arr.reshape(-1)
+    written = np.zeros(size, dtype=bool)  # cells that already hold the first value read
+    dropped: list[tuple[int, int]] = []  # (value index, cell) of duplicates
+    n_dropped = 0
+    # in batches, so that the temporaries stay small next to the output arrays
+    for lo in range(0, len(v_value), VALUE_BATCH):
+        hi = min(lo + VALUE_BATCH, len(v_value))
+        rec_of = v_recipe[lo:hi]
+        flat = np.where(rec_of >= 0, k_cell[np.maximum(rec_of, 0)] if len(k_cell) else -1, -1)
+        step_of = name[lo:hi]
+        keep = np.flatnonzero((flat >= 0) & (step_of >= 0))
+        flat = flat[keep]
+        flat *= T
+        flat += step_pos[step_of[keep]]
+        flat *= NFIELDS
+        flat += v_field[lo:hi][keep]
+        # the first value of each cell in this batch, unless an earlier batch wrote it
+        cells, first = np.unique(flat, return_index=True)
+        new = ~written[cells]
+        flat_arr[cells[new]] = v_value[lo + keep[first[new]]]
+        written[cells] = True
+        if len(first) < len(flat) or not new.all():
+            is_first = np.zeros(len(flat), dtype=bool)
+            is_first[first[new]] = True
+            later = np.flatnonzero(~is_first)
+            n_dropped += len(later)
+            for j in later[: max(0, 101 - len(dropped))].tolist():
+                dropped.append((lo + int(keep[j]), int(flat[j])))
+    if dropped and strict:
+        raise ReportParseError(
+            "two values for the same report, sample, recipe, step and measure "
+            "[refused: strict=True]",
+            *where_is(dropped[0][0]),
+        )
+    for at, cell in dropped[:100]:
+        warn.add(
+            *where_is(at),
+            "duplicate",
+            f"in this <recipe>, two values for the same report, sample, recipe, step and measure: {float(flat_arr[cell])!r} kept, {float(v_value[at])!r} dropped",
+        )
+    if n_dropped > 100:
+        warn.add(
+            *where_is(dropped[min(100, len(dropped) - 1)][0]),
+            "duplicate",
+            f"{n_dropped - 100} more duplicated values dropped",
+        )
+    del written, name, v_field, v_value
     _zero_fill(arr, in_grid, present, warn, [rec.name_text[i] for i in recipe_ids])
     # -- version ------------------------------------------------------------------------------
     doc_version = 2 if rec.has_step_amount else 1
