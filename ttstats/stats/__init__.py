@@ -36,6 +36,8 @@ counts, rates outside [0, 1].
 """
 
 from ._results import Interval, MinimumDetectableLift, SamplesToDetect, TestResult
+from .bayes import ProbabilityToBeat, probability_to_beat
+from .heterogeneity import Heterogeneity, cochran_q
 from .hypothesis_tests import proportion_test, sample_ratio_test
 from .moments import (
     MeanVar,
@@ -53,18 +55,24 @@ from .moments import (
 from .multiple import adjust_pvalues
 from .power import minimum_detectable_lift, samples_to_detect
 from .proportions import difference_interval, lift_interval, proportion_interval
+from .sequential import always_valid_pvalue, confidence_sequence
 
 __all__ = [
+    "Heterogeneity",
     "Interval",
     "MeanVar",
     "MinimumDetectableLift",
     "Moments",
     "PointEstimate",
+    "ProbabilityToBeat",
     "SamplesToDetect",
     "TestResult",
     "WelchResult",
     "adjust_pvalues",
+    "always_valid_pvalue",
     "average_order_value",
+    "cochran_q",
+    "confidence_sequence",
     "difference_interval",
     "lift_interval",
     "mean_difference_interval",
@@ -72,6 +80,7 @@ __all__ = [
     "minimum_detectable_lift",
     "moments_mean_var",
     "per_entry_moments",
+    "probability_to_beat",
     "proportion_interval",
     "proportion_test",
     "revenue_per_visitor",
