@@ -239,6 +239,8 @@ def test_each_statistic_is_one_call_over_every_cell(
         "minimum_detectable_lift",
         "adjust_pvalues",
         "sample_ratio_test",
+        "always_valid_pvalue",
+        "confidence_sequence",
     )
     for name in names:
         real = getattr(COMPARE_MODULE, name)
@@ -250,9 +252,11 @@ def test_each_statistic_is_one_call_over_every_cell(
         monkeypatch.setattr(COMPARE_MODULE, name, spy)
     compare(v2, "Experience A", by_sample=True)
     assert set(shapes) == set(names)
-    assert all(len(calls) == 1 for calls in shapes.values()), shapes
+    # one call each; the correction twice: the fixed-horizon and the always-valid p-values
+    assert all(len(calls) == 1 for n, calls in shapes.items() if n != "adjust_pvalues"), shapes
     assert shapes["proportion_test"] == [(3, 2, 2, 4)]
-    assert shapes["adjust_pvalues"] == [(3, 2, 8)]  # family: recipes x steps per sample
+    assert shapes["adjust_pvalues"] == [(3, 2, 8)] * 2  # family: recipes x steps per sample
+    assert shapes["always_valid_pvalue"] == [(3, 2, 2, 4)]  # running totals over the samples
     assert shapes["sample_ratio_test"] == [(3, 2, 2)]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from typing import Any, Final, TypeVar
+from typing import Any, Final, NamedTuple, TypeVar
 
 import numpy as np
 
@@ -12,6 +12,8 @@ from .._errors import AggregationWarning, UnknownLabelError
 from ..parse import Report, SampleAxis
 from ..stats import (
     adjust_pvalues,
+    always_valid_pvalue,
+    confidence_sequence,
     difference_interval,
     lift_interval,
     minimum_detectable_lift,
@@ -22,7 +24,7 @@ from ..stats import (
 from ..stats.hypothesis_tests import TEST_METHODS, TestMethod
 from ..stats.multiple import ADJUST_METHODS, AdjustMethod
 from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, ProportionMethod
-from ._comparison import BoolArray, Comparison, FloatArray, IntArray, SampleRatio
+from ._comparison import BoolArray, Comparison, FloatArray, IntArray, ObjectArray, SampleRatio
 from ._notes import (
     NOTE_SINGLE_RECIPE,
     arm_reason,
@@ -55,6 +57,8 @@ def compare(
     correction: AdjustMethod = "holm",
     alpha: float = 0.05,
     by_sample: bool = False,
+    sequential: bool = False,
+    mixing_variance: float | None = None,
 ) -> Comparison:
     r"""Compare every recipe with the control on every step, in every report at once.
 
@@ -88,13 +92,20 @@ def compare(
         multiplicity: only the p-values are).
     by_sample : bool, default False
         Keep the sample axis (one comparison per sample) instead of summing the samples.
+    sequential : bool, default False
+        Decide (``significant``) on the always-valid p-values instead of the fixed-horizon
+        ones: the right choice for an experiment that is looked at repeatedly and stopped
+        when it looks significant. Both kinds are computed either way.
+    mixing_variance : float, optional
+        The mixing variance :math:`\tau^2` of the always-valid test
+        (:func:`~ttstats.stats.always_valid_pvalue`); default per cell, from its pooled rate.
 
     Returns
     -------
     Comparison
         Labelled arrays ``entries, conversions, rate, rate_low, rate_high, diff, diff_low,
         diff_high, lift, lift_low, lift_high, statistic, p_value, p_adjusted, significant,
-        mdl, note``, the ``per_entry`` flag of each step, the ``sample_ratio`` check, the
+        mdl, av_p_value, av_p_adjusted, cs_low, cs_high, note``, the ``per_entry`` flag of each step, the ``sample_ratio`` check, the
         methods and ``warnings``; :meth:`Comparison.to_frame` gives one row per cell.
 
     Raises
@@ -140,6 +151,18 @@ def compare(
     segment and type), and within one sample when ``by_sample``: ``(recipes - 1) x steps``
     p-values, less those that are NaN (they neither count nor get adjusted). Reports and
     samples are separate families; ``significant`` is :math:`\tilde p < \alpha`.
+
+    Always-valid inference. Over the samples of each report, in order, the running totals
+    of entries and conversions of each arm (a sample the API omitted adds zeros, a cell not
+    reported adds nothing, as when summing) feed :func:`~ttstats.stats.always_valid_pvalue`
+    and :func:`~ttstats.stats.confidence_sequence` (mSPRT, normal mixture on ``diff``);
+    ``av_p_value`` and ``cs_low``/``cs_high`` are their values at the last sample (at each
+    sample when ``by_sample``). Unlike ``p_value``, they stay valid however often the
+    report was looked at, so a pipeline that checks an experiment daily and acts on the
+    first significant result should pass ``sequential=True``. ``av_p_adjusted`` is adjusted
+    within the same family as ``p_adjusted`` (the correction holds for any valid p-values).
+    A single sample is a single look: the always-valid p-value is then simply more cautious
+    than the fixed-horizon one.
 
     Sample ratio. Per report (per sample when ``by_sample``), Pearson's chi-square of the
     recipes' entries against an equal split (:func:`~ttstats.stats.sample_ratio_test`),
@@ -249,9 +272,11 @@ def compare(
         return np.where(is_control, np.nan, values)
 
     p_value = comparison(res.pvalue)
-    family = p_value.reshape(*p_value.shape[:-2], p_value.shape[-2] * p_value.shape[-1])
-    p_adjusted = adjust_pvalues(family, method=correction, axis=-1).reshape(p_value.shape)
-    significant = p_adjusted < a
+    p_adjusted = _adjusted(p_value, correction)
+    seq = _sequential(report, e, cols, own_masked, c, by_sample, mixing_variance, a)
+    av_p_value = comparison(np.where(np.isnan(xb), np.nan, seq.pvalue))
+    av_p_adjusted = _adjusted(av_p_value, correction)
+    significant = (av_p_adjusted if sequential else p_adjusted) < a
 
     arm = arm_reason(x, n_cell)
     note = cell_notes(
@@ -266,6 +291,7 @@ def compare(
         test_reason=res.reason,
         mdl_reason=mdl.reason,
     )
+    note = _sequential_note(note, seq.reason, np.isnan(p_value) | ~np.isnan(av_p_value))
 
     srm = _sample_ratio(report, n, samples, by_sample)
     notes.extend(_sample_ratio_notes(report, srm, by_sample))
@@ -293,6 +319,10 @@ def compare(
         p_adjusted=_frozen(p_adjusted),
         significant=_frozen(significant),
         mdl=_frozen(comparison(mdl.lift)),
+        av_p_value=_frozen(av_p_value),
+        av_p_adjusted=_frozen(av_p_adjusted),
+        cs_low=_frozen(comparison(np.where(np.isnan(xb), np.nan, seq.low))),
+        cs_high=_frozen(comparison(np.where(np.isnan(xb), np.nan, seq.high))),
         note=_frozen(note),
         per_entry=_frozen(per_entry),
         sample_ratio=srm,
@@ -303,8 +333,78 @@ def compare(
         lift_method=lift_method,
         test=test,
         correction=correction,
+        sequential=bool(sequential),
+        mixing_variance=None if mixing_variance is None else float(mixing_variance),
         warnings=tuple(notes),
     )
+
+
+def _adjusted(p_value: FloatArray, correction: AdjustMethod) -> FloatArray:
+    """``p_value`` adjusted within each family: every (recipe, step) of one report [sample]."""
+    family = p_value.reshape(*p_value.shape[:-2], p_value.shape[-2] * p_value.shape[-1])
+    out: FloatArray = adjust_pvalues(family, method=correction, axis=-1).reshape(p_value.shape)
+    return out
+
+
+# --------------------------------------------------------------------------------------------
+# Always-valid inference over the samples
+# --------------------------------------------------------------------------------------------
+class _Sequential(NamedTuple):
+    pvalue: FloatArray
+    low: FloatArray
+    high: FloatArray
+    reason: ObjectArray
+
+
+def _sequential(
+    report: Report,
+    entry: int,
+    cols: IntArray,
+    masked: BoolArray,
+    control: int,
+    by_sample: bool,
+    mixing_variance: float | None,
+    alpha: float,
+) -> _Sequential:
+    """mSPRT p-value and confidence sequence on the running totals over the sample axis.
+
+    Shapes follow the comparison: ``(report, recipe, step)`` at the last sample, or
+    ``(report, sample, recipe, step)`` at every sample when ``by_sample``.
+    """
+    x_s = report.count[..., cols]  # (report, sample, recipe, step)
+    n_s = report.count[..., entry]
+    bad = _not_count(x_s) | _not_count(n_s)[..., None]
+    running_x = np.cumsum(np.where(np.isnan(x_s) | bad, 0.0, x_s), axis=1)
+    running_n = np.cumsum(np.where(np.isnan(n_s) | _not_count(n_s), 0.0, n_s), axis=1)
+    off = masked[:, None] if not by_sample else masked
+    off = off | bad.any(axis=1, keepdims=True) | (running_x > running_n[..., None])
+    running_x = np.where(off, np.nan, running_x)
+    n_cell = np.where(off, np.nan, np.broadcast_to(running_n[..., None], running_x.shape))
+    x_c, n_c = running_x[..., control : control + 1, :], n_cell[..., control : control + 1, :]
+    if running_x.shape[1] == 0:  # no samples: nothing to look at
+        empty = np.full(masked.shape, np.nan)
+        return _Sequential(empty, empty, empty, np.full(masked.shape, "", dtype=object))
+    av = always_valid_pvalue(running_x, n_cell, x_c, n_c, mixing_variance=mixing_variance, axis=1)
+    cs = confidence_sequence(
+        running_x, n_cell, x_c, n_c, alpha=alpha, mixing_variance=mixing_variance, axis=1
+    )
+    if by_sample:
+        return _Sequential(av.pvalue, cs.low, cs.high, np.asarray(av.reason, dtype=object))
+    last = (slice(None), -1)
+    return _Sequential(
+        av.pvalue[last], cs.low[last], cs.high[last], np.asarray(av.reason, dtype=object)[last]
+    )
+
+
+def _sequential_note(note: ObjectArray, reason: ObjectArray, quiet: BoolArray) -> ObjectArray:
+    """The note, with why the always-valid p-value is NaN where the fixed one is not."""
+    extra = (reason != "") & ~quiet
+    if not extra.any():
+        return note
+    out: ObjectArray = note.copy()
+    glue = np.where(out[extra] != "", "; ", "").astype(object)
+    out[extra] = out[extra] + glue + "always-valid: " + reason[extra]
+    return out
 
 
 # --------------------------------------------------------------------------------------------

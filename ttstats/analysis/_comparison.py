@@ -52,6 +52,10 @@ FRAME_EXTRAS: tuple[str, ...] = (
     "per_entry",
     "statistic",
     "mdl",
+    "av_p_value",
+    "av_p_adjusted",
+    "cs_low",
+    "cs_high",
 )
 
 #: The columns of :meth:`Comparison.sample_ratio_frame`, in this order.
@@ -133,6 +137,9 @@ class Comparison:
         The control recipe and the entry step.
     by_sample : bool
         Whether the arrays keep the sample axis.
+    sequential : bool
+        Whether ``significant`` follows the always-valid p-values (``av_p_adjusted``) rather
+        than the fixed-horizon ones (``p_adjusted``).
     entries, conversions : ndarray of float64
         n (the recipe's count at the entry step) and x (its count at the step).
     rate, rate_low, rate_high : ndarray of float64
@@ -145,8 +152,17 @@ class Comparison:
         The test (``test``) against the control; the statistic's meaning is the test's.
     p_adjusted : ndarray of float64
         The p-value adjusted (``correction``) within its family: one report [one sample].
+    av_p_value, av_p_adjusted : ndarray of float64
+        The always-valid p-value (:func:`~ttstats.stats.always_valid_pvalue` on the running
+        totals over the samples, at the last sample, or at each sample when ``by_sample``)
+        and its adjustment within the same family. Valid however often the experiment was
+        looked at.
+    cs_low, cs_high : ndarray of float64
+        The matching confidence sequence of ``diff``
+        (:func:`~ttstats.stats.confidence_sequence`), at confidence ``1 - alpha``.
     significant : ndarray of bool
-        ``p_adjusted < alpha``; False where NaN.
+        ``p_adjusted < alpha``, or ``av_p_adjusted < alpha`` when ``sequential``; False
+        where NaN.
     mdl : ndarray of float64
         Minimum detectable lift at these entries (two-sided ``alpha``, ``power``).
     note : ndarray of object (str)
@@ -160,6 +176,8 @@ class Comparison:
         Significance level (also 1 - confidence of the intervals) and the power of ``mdl``.
     method, diff_method, lift_method, test, correction : str
         The methods used.
+    mixing_variance : float or None
+        The mSPRT mixing variance passed to :func:`compare` (None: the default, per cell).
     warnings : tuple of str
         What a reader of the result must know: the caveat of summing visitor samples (also
         emitted as :class:`~ttstats.AggregationWarning`) and every flagged sample-ratio
@@ -189,6 +207,10 @@ class Comparison:
     p_adjusted: FloatArray
     significant: BoolArray
     mdl: FloatArray
+    av_p_value: FloatArray
+    av_p_adjusted: FloatArray
+    cs_low: FloatArray
+    cs_high: FloatArray
     note: ObjectArray
     per_entry: BoolArray
     sample_ratio: SampleRatio
@@ -199,6 +221,8 @@ class Comparison:
     lift_method: str
     test: str
     correction: str
+    sequential: bool = False
+    mixing_variance: float | None = None
     warnings: tuple[str, ...] = ()
 
     # -- labels ---------------------------------------------------------------------------
@@ -258,6 +282,8 @@ class Comparison:
         cells["per_entry"] = self.per_entry[ti]
         cells["statistic"] = self.statistic.ravel()
         cells["mdl"] = self.mdl.ravel()
+        for name in FRAME_EXTRAS[-4:]:
+            cells[name] = getattr(self, name).ravel()
         frame: pd.DataFrame = pd.DataFrame(
             _keep_objects(cells), columns=[*FRAME_COLUMNS, *FRAME_EXTRAS]
         )
@@ -312,7 +338,8 @@ class Comparison:
             f"<Comparison vs {self.control!r}: {r} report(s){per}, "
             f"{len(self.recipes)} recipe(s), {len(self.steps)} step(s); "
             f"{int(self.significant.sum())} significant at alpha={self.alpha:g} "
-            f"({self.test}, {self.correction}); {flagged} sample-ratio flag(s)>"
+            f"({'always-valid' if self.sequential else self.test}, {self.correction}); "
+            f"{flagged} sample-ratio flag(s)>"
         )
 
 
