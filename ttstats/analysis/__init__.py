@@ -9,12 +9,14 @@ from ._compare_means import compare_means
 from ._comparison import Comparison, SampleRatio
 from ._means_comparison import MeansComparison
 from .campaign import CampaignCheck, check_campaign
+from .cumulative import Cumulative, cumulative
 from .extreme import ExtremeOrders, Sensitivity, extreme_order_sensitivity, extreme_orders
 from .readout import Decision, Readout, build_readout, decide
 
 __all__ = [
     "CampaignCheck",
     "Comparison",
+    "Cumulative",
     "Decision",
     "ExtremeOrders",
     "MeansComparison",
@@ -27,6 +29,7 @@ __all__ = [
     "check_campaign",
     "compare",
     "compare_means",
+    "cumulative",
     "decide",
     "extreme_order_sensitivity",
     "extreme_orders",
