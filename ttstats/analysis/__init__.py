@@ -12,6 +12,7 @@ from .campaign import CampaignCheck, check_campaign
 from .cumulative import Cumulative, cumulative
 from .extreme import ExtremeOrders, Sensitivity, extreme_order_sensitivity, extreme_orders
 from .readout import Decision, Readout, build_readout, decide
+from .segments import Segments, compare_segments
 
 __all__ = [
     "CampaignCheck",
@@ -23,12 +24,14 @@ __all__ = [
     "Readout",
     "ReportMismatchError",
     "SampleRatio",
+    "Segments",
     "Sensitivity",
     "UnknownLabelError",
     "build_readout",
     "check_campaign",
     "compare",
     "compare_means",
+    "compare_segments",
     "cumulative",
     "decide",
     "extreme_order_sensitivity",
