@@ -263,6 +263,7 @@ def _cmd_readout(args: argparse.Namespace) -> int:
         without_extremes=without,
         source=label,
         min_lift=args.min_lift,
+        sequential=args.sequential,
     )
     write_output(render(readout, args.format), args.output)
     return EXIT_OK
@@ -281,6 +282,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         correction=args.correction,
         segment=args.segment,
         min_lift=args.min_lift,
+        sequential=args.sequential,
     )
     print(decision.reason)
     return EXIT_OK if decision.passed else EXIT_NO
@@ -361,6 +363,13 @@ def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None
         type=_min_lift,
         default=0.0,
         help="the smallest lift worth having, 0.05 for +5%% (default: 0)",
+    )
+    cmd.add_argument(
+        "--sequential",
+        action="store_true",
+        help="decide on the always-valid (mSPRT) p-values over the samples: for an experiment "
+        "looked at repeatedly (a pipeline run every day) rather than once, at a size fixed in "
+        "advance",
     )
 
 

@@ -33,9 +33,18 @@ from .readout_parts import (
     extreme_part,
     means_part,
     rows_of,
+    segments_part,
     sensitivity_part,
 )
-from .readout_verdicts import Decision, decision_reason, rate_row, sample_ratio_row, verdicts
+from .readout_verdicts import (
+    Decision,
+    beat_control,
+    decision_reason,
+    rate_row,
+    sample_ratio_row,
+    verdicts,
+)
+from .readout_words import act_on_text
 
 __all__ = ["Decision", "Readout", "build_readout", "decide"]
 
@@ -59,6 +68,7 @@ def build_readout(
     without_extremes: Report | None = None,
     source: str | None = None,
     min_lift: float = 0.0,
+    sequential: bool = False,
 ) -> Readout:
     r"""Read out an experiment: every recipe against the control, with its checks and caveats.
 
@@ -90,6 +100,9 @@ def build_readout(
     min_lift : float, default 0.0
         The smallest lift worth having (0.05: +5%): a win below it is said to be, and the
         power question is asked for it when the observed lift is smaller.
+    sequential : bool, default False
+        Act on the always-valid verdicts (``outcome``, the summary) instead of the
+        fixed-horizon ones; both are shown whenever a report holds more than one sample.
 
     Returns
     -------
@@ -129,6 +142,17 @@ def build_readout(
     estimate). The revenue step's own triple is not listed twice when it is the order values.
     The family of its correction is every (recipe, metric) within one report.
 
+    *Always-valid and Bayesian views.* Each comparison on the metric also carries the
+    always-valid p-value over the samples (adjusted like the fixed one) and its confidence
+    sequence (:func:`~ttstats.compare`), and the posterior probability that the recipe beats
+    the control with the expected loss of choosing it
+    (:func:`~ttstats.stats.probability_to_beat`, uniform priors). :attr:`Readout.act_on` says
+    which verdict a pipeline should act on: the always-valid one whenever the report holds
+    more than one sample and it may have been looked at before.
+
+    *Segments.* With segment reports in the file, :func:`~ttstats.compare_segments` tests
+    whether the lift differs between them (Cochran's Q, I²) and warns of a Simpson's paradox.
+
     *Extreme orders.* :func:`~ttstats.extreme_orders` on the revenue step when its
     engagement triple holds the order values; otherwise the readout says why not.
 
@@ -162,6 +186,17 @@ def build_readout(
             test=test,
             correction=correction,
             alpha=alpha,
+            sequential=sequential,
+        )
+        seg = segments_part(
+            report,
+            ctrl,
+            metric=step,
+            entry=entry,
+            interval=interval,
+            test=test,
+            correction=correction,
+            alpha=comp.alpha,
         )
         means = means_part(report, ctrl, entry=entry, alpha=comp.alpha, correction=correction)
         extreme = extreme_part(
@@ -174,7 +209,8 @@ def build_readout(
         sens = sensitivity_part(report, without_extremes, ctrl, alpha=comp.alpha)
     campaign = campaign_consistency(report)
     found = _caught(seen)
-    by_report = verdicts(comp, report, metric=step, min_lift=floor, power=POWER)
+    beat = beat_control(comp)
+    by_report = verdicts(comp, report, metric=step, min_lift=floor, power=POWER, beat=beat)
     metric_col = comp.steps.index(step)
     sections = []
     for r in chosen:
@@ -183,10 +219,12 @@ def build_readout(
             Section(
                 report=info,
                 sample_ratio=sample_ratio_row(comp, r),
-                metric_rows=tuple(rate_row(comp, r, k, metric_col) for k in range(comp.shape[1])),
+                metric_rows=tuple(
+                    rate_row(comp, r, k, metric_col, beat) for k in range(comp.shape[1])
+                ),
                 verdicts=by_report[r],
                 step_rows=tuple(
-                    rate_row(comp, r, k, j)
+                    rate_row(comp, r, k, j, beat)
                     for j in range(len(comp.steps))
                     if j != metric_col
                     for k in range(comp.shape[1])
@@ -196,8 +234,10 @@ def build_readout(
                 sensitivity=rows_of(sens.rows, r),
             )
         )
+    looks = max((int(report.present[r].sum()) for r in chosen), default=0)
     notes = [
         *found,
+        *seg.warnings,
         *comp.warnings,
         *means.warnings,
         *extreme.warnings,
@@ -224,6 +264,11 @@ def build_readout(
         extreme_metric=extreme.metric,
         extreme_note=extreme.note,
         sensitivity_note=sens.note,
+        sequential=comp.sequential,
+        looks=looks,
+        act_on=act_on_text(looks, comp.sequential, _unit(report, chosen)),
+        segments=seg.rows,
+        segments_note=seg.note,
         warnings=_distinct(notes),
         report=report,
         comparison=comp,
@@ -231,7 +276,13 @@ def build_readout(
         extreme=extreme.result,
         sensitivity=sens.result,
         campaign_check=campaign.check,
+        segment_analysis=seg.result,
     )
+
+
+def _unit(report: Report, chosen: Sequence[int]) -> str:
+    units = {report.reports[r].resolution or "sample" for r in chosen}
+    return units.pop() if len(units) == 1 else "sample"
 
 
 def decide(
@@ -246,11 +297,15 @@ def decide(
     correction: AdjustMethod = "holm",
     segment: str | None = None,
     min_lift: float = 0.0,
+    sequential: bool = False,
 ) -> Decision:
     """Does some recipe beat the control significantly, and by at least ``min_lift``?
 
     Decides on the aggregate report, or on the named segment; the verdicts are those of
-    :func:`build_readout` with the same arguments (without its other sections).
+    :func:`build_readout` with the same arguments (without its other sections). With
+    ``sequential=True`` it decides on the always-valid p-values: the right choice for a
+    pipeline that runs this check repeatedly (every day) and acts on the first yes, which
+    a fixed-horizon p-value would answer wrongly far more often than ``alpha``.
 
     Returns
     -------
@@ -299,6 +354,7 @@ def decide(
             test=test,
             correction=correction,
             alpha=alpha,
+            sequential=sequential,
         )
     by_report = verdicts(comp, report, metric=step, min_lift=floor, power=POWER)
     considered = tuple(v for r in chosen for v in by_report[r])
@@ -307,7 +363,7 @@ def decide(
     return Decision(
         passed=bool(winners),
         reason=decision_reason(
-            winners, considered, ctrl, step, where, comp.alpha, floor, correction
+            winners, considered, ctrl, step, where, comp.alpha, floor, correction, sequential
         ),
         winners=winners,
         verdicts=considered,

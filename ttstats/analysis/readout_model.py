@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ._extreme_results import ExtremeOrders, Sensitivity
     from ._means_comparison import MeansComparison
     from .campaign import CampaignCheck
+    from .segments import Segments
 
 #: Outcome of a recipe that beats the control significantly (adjusted p < alpha, lift > 0).
 WINS: Final = "wins"
@@ -131,8 +132,13 @@ class RateRow:
 
     ``rate_low, rate_high`` are the rate's interval; ``diff``, ``lift`` and their intervals,
     ``p_value``, ``p_adjusted`` and ``mdl`` compare the recipe with the control (nan in the
-    control's own row). ``per_entry``: the step counts events (its count exceeds the entries
-    somewhere), so ``rate`` is a per-entry rate without interval or test.
+    control's own row). ``av_p_value``, ``av_p_adjusted`` are the always-valid p-value over
+    the samples and its adjustment, ``cs_low, cs_high`` the confidence sequence of ``diff``.
+    ``prob_beat`` is the posterior probability that the recipe's rate exceeds the control's
+    and ``expected_loss`` the rate expected to be lost by choosing it (uniform priors).
+    ``per_entry``: the step counts events (its
+    count exceeds the entries somewhere), so ``rate`` is a per-entry rate without interval or
+    test.
     """
 
     report: int
@@ -156,6 +162,12 @@ class RateRow:
     p_adjusted: float
     significant: bool
     mdl: float
+    av_p_value: float
+    av_p_adjusted: float
+    cs_low: float
+    cs_high: float
+    prob_beat: float
+    expected_loss: float
     note: str
 
 
@@ -169,14 +181,28 @@ class Verdict:
         Which comparison.
     outcome : str
         One of :data:`OUTCOMES`: ``"wins"``, ``"loses"``, ``"no verdict yet"``,
-        ``"no verdict possible"``.
+        ``"no verdict possible"``: the verdict acted on, ``sequential_outcome`` when the
+        readout is sequential, else ``fixed_outcome``.
+    fixed_outcome, sequential_outcome : str
+        The fixed-horizon verdict (adjusted p-value) and the always-valid one (adjusted
+        always-valid p-value).
+    sequential_text : str
+        The always-valid verdict in words.
+    av_p_adjusted : float
+        The adjusted always-valid p-value.
+    prob_beat, expected_loss : float
+        Posterior probability that the recipe beats the control, and the expected loss of
+        choosing it (rate units).
     text : str
-        The verdict in words, e.g. ``"wins: +22.5% (95% CI +11.5% to +34.6%), significant
-        after Holm correction"``.
+        The verdict acted on in words, e.g. ``"wins: +22.5% (95% CI +11.5% to +34.6%),
+        significant after Holm correction"`` (``sequential_text`` when sequential).
+    fixed_text : str
+        The fixed-horizon verdict in words.
     lift, lift_low, lift_high, p_adjusted, mdl : float
-        As in the comparison (``mdl``: the lift detectable now with the readout's power).
+        As in the comparison (``p_adjusted``: the fixed-horizon adjusted p-value; ``mdl``:
+        the lift detectable now with the readout's power).
     significant : bool
-        ``p_adjusted < alpha``.
+        The adjusted p-value acted on (the always-valid one when sequential) is below alpha.
     meets_min_lift : bool
         The recipe wins and its lift is at least the readout's ``min_lift``.
     target_lift : float
@@ -203,7 +229,14 @@ class Verdict:
     recipe: str
     step: str
     outcome: str
+    fixed_outcome: str
+    sequential_outcome: str
+    sequential_text: str
+    av_p_adjusted: float
+    prob_beat: float
+    expected_loss: float
     text: str
+    fixed_text: str
     lift: float
     lift_low: float
     lift_high: float
@@ -368,6 +401,30 @@ class CampaignConsistency:
 
 
 @dataclass(frozen=True)
+class SegmentRow:
+    """Does one recipe's lift differ between the segments of one type? (Cochran's Q)
+
+    ``segments`` is the number of segments with a log lift; ``aggregate_lift`` the lift of
+    the type's aggregate report (nan when the file holds none); ``lift_min``, ``lift_max`` the
+    range over the segments; ``q``, ``df``, ``p_value``, ``i_squared`` Cochran's test and
+    Higgins' I²; ``simpson`` the aggregate's direction differs from every segment's.
+    """
+
+    type: str | None
+    recipe: str
+    segments: float
+    aggregate_lift: float
+    lift_min: float
+    lift_max: float
+    q: float
+    df: float
+    p_value: float
+    i_squared: float
+    simpson: bool
+    note: str
+
+
+@dataclass(frozen=True)
 class Section:
     """Everything the readout shows for one report (one segment, or the aggregate).
 
@@ -437,12 +494,24 @@ class Readout:
         Why the extreme-order section is missing, or what its numbers mean.
     sensitivity_note : str
         ``""`` when the sensitivity was computed; otherwise why not (not requested...).
+    sequential : bool
+        The verdicts acted on (``outcome``, :func:`~ttstats.analysis.readout.decide`) are the
+        always-valid ones.
+    looks : int
+        The most samples any shown report holds: more than one means the experiment could
+        have been looked at before, and the always-valid verdict is shown beside the fixed one.
+    act_on : str
+        Which verdict a pipeline should act on, and why.
+    segments : tuple of SegmentRow
+        Heterogeneity of the metric's lift across segments (empty without segment reports).
+    segments_note : str
+        What to know about the segments (overlap, a missing aggregate report).
     warnings : tuple of str
         What a reader must keep in mind, from the analysis (summing visitor samples, sample
         ratio mismatches, Campaign gaps...); the parser's repairs are in ``read``.
-    report, comparison, means, extreme, sensitivity, campaign_check
+    report, comparison, means, extreme, sensitivity, campaign_check, segment_analysis
         The objects behind the records, for plots and further analysis (``means``,
-        ``extreme`` and ``sensitivity`` are None where not available).
+        ``extreme``, ``sensitivity`` and ``segment_analysis`` are None where not available).
     """
 
     read: ReadSummary
@@ -464,6 +533,11 @@ class Readout:
     extreme_metric: str | None
     extreme_note: str
     sensitivity_note: str
+    sequential: bool
+    looks: int
+    act_on: str
+    segments: tuple[SegmentRow, ...]
+    segments_note: str
     warnings: tuple[str, ...]
     report: Report = field(repr=False)
     comparison: Comparison = field(repr=False)
@@ -471,6 +545,7 @@ class Readout:
     extreme: ExtremeOrders | None = field(repr=False)
     sensitivity: Sensitivity | None = field(repr=False)
     campaign_check: CampaignCheck = field(repr=False)
+    segment_analysis: Segments | None = field(repr=False, default=None)
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:
@@ -487,5 +562,6 @@ class Readout:
         return (
             f"<Readout of {self.read.source!r}: {self.metric!r} vs {self.control!r}, "
             f"{len(self.sections)} section(s), {wins} win(s) at alpha={self.alpha:g} "
-            f"({self.test}, {self.correction}), {len(self.warnings)} warning(s)>"
+            f"({'always-valid' if self.sequential else self.test}, {self.correction}), "
+            f"{len(self.warnings)} warning(s)>"
         )

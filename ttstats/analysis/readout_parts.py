@@ -14,7 +14,9 @@ import numpy as np
 
 from .._errors import TTStatsError
 from ..parse import MEASURES, Report
+from ..stats.hypothesis_tests import TestMethod
 from ..stats.multiple import AdjustMethod
+from ..stats.proportions import ProportionMethod
 from ._compare_means import REVENUE, SOURCE_ORDER_VALUES, _revenue_step, compare_means
 from ._extreme_results import ExtremeOrders, Sensitivity
 from ._means_comparison import MeansComparison
@@ -25,9 +27,11 @@ from .readout_model import (
     CampaignGap,
     ExtremeRow,
     MeansRow,
+    SegmentRow,
     SensitivityRow,
 )
 from .readout_words import correction_name
+from .segments import Segments, compare_segments
 
 NOTE_NO_MEANS = "no step carries an engagement triple or revenue: no engagement or revenue metrics"
 NOTE_NOT_REQUESTED = (
@@ -354,3 +358,68 @@ def campaign_consistency(report: Report) -> CampaignPart:
     )
     warning = f"Campaign consistency: {note}"
     return CampaignPart(check, CampaignConsistency(True, False, by_report, gaps, note), (warning,))
+
+
+# --------------------------------------------------------------------------------------------
+# Segments
+# --------------------------------------------------------------------------------------------
+class SegmentsPart(NamedTuple):
+    result: Segments | None
+    rows: tuple[SegmentRow, ...]
+    note: str
+    warnings: tuple[str, ...]
+
+
+NOTE_NO_SEGMENTS = "the file holds no segment reports (request segment=allSegments to get them)"
+
+
+def segments_part(
+    report: Report,
+    control: str,
+    *,
+    metric: str,
+    entry: str,
+    interval: ProportionMethod,
+    test: TestMethod,
+    correction: AdjustMethod,
+    alpha: float,
+) -> SegmentsPart:
+    """Heterogeneity of the metric's lift across segments, when the file holds segments."""
+    if not any(info.segment is not None for info in report.reports):
+        return SegmentsPart(None, (), NOTE_NO_SEGMENTS, ())
+    res = compare_segments(
+        report,
+        control,
+        metric=metric,
+        entry=entry,
+        method=interval,
+        test=test,
+        correction=correction,
+        alpha=alpha,
+    )
+    c = res.comparison.control_index
+    rows = tuple(
+        SegmentRow(
+            type=res.types[g],
+            recipe=res.recipes[k],
+            segments=float(res.segments[g, k]),
+            aggregate_lift=float(res.aggregate_lift[g, k]),
+            lift_min=float(res.lift_min[g, k]),
+            lift_max=float(res.lift_max[g, k]),
+            q=float(res.q[g, k]),
+            df=float(res.df[g, k]),
+            p_value=float(res.p_value[g, k]),
+            i_squared=float(res.i_squared[g, k]),
+            simpson=bool(res.simpson[g, k]),
+            note=str(res.note[g, k]),
+        )
+        for g in range(len(res.types))
+        for k in range(len(res.recipes))
+        if k != c
+    )
+    note = (
+        "Cochran's Q on the log lifts tests that the segments share one lift (it assumes "
+        "segments that do not overlap: with overlapping ones read it as a description); the "
+        "aggregate is the file's own aggregate report, never a sum of segments"
+    )
+    return SegmentsPart(res, rows, note, res.warnings)

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..parse import Report
-from ..stats import samples_to_detect
+from ..stats import ProbabilityToBeat, probability_to_beat, samples_to_detect
 from ._comparison import Comparison, FloatArray
 from .readout_model import (
     LOSES,
@@ -30,6 +30,7 @@ from .readout_words import (
     correction_name,
     p_text,
     power_text,
+    sequential_text,
     signed_pct,
     verdict_text,
 )
@@ -65,8 +66,13 @@ def _f(arr: Any, *index: int) -> float:
     return float(arr[index])
 
 
-def rate_row(comp: Comparison, r: int, k: int, j: int) -> RateRow:
+def rate_row(
+    comp: Comparison, r: int, k: int, j: int, beat: ProbabilityToBeat | None = None
+) -> RateRow:
+    """The row of recipe ``k`` on step ``j`` of report ``r``; ``beat`` the Bayesian comparison
+    of every cell (:func:`beat_control`)."""
     at = (r, k, j)
+    nan = float("nan")
     return RateRow(
         report=r,
         segment=comp.reports[r].segment,
@@ -89,8 +95,31 @@ def rate_row(comp: Comparison, r: int, k: int, j: int) -> RateRow:
         p_adjusted=_f(comp.p_adjusted, *at),
         significant=bool(comp.significant[at]),
         mdl=_f(comp.mdl, *at),
+        av_p_value=_f(comp.av_p_value, *at),
+        av_p_adjusted=_f(comp.av_p_adjusted, *at),
+        cs_low=_f(comp.cs_low, *at),
+        cs_high=_f(comp.cs_high, *at),
+        prob_beat=_f(beat.probability, *at) if beat is not None else nan,
+        expected_loss=_f(beat.expected_loss, *at) if beat is not None else nan,
         note=str(comp.note[at]),
     )
+
+
+def beat_control(comp: Comparison) -> ProbabilityToBeat:
+    """Probability to beat the control and expected loss of every cell, shaped like the
+    comparison ``(report, recipe, step)``: NaN for the control, per-entry steps and counts
+    that are not counts (their notes say so)."""
+    c = comp.control_index
+    x, n = comp.conversions, comp.entries
+    with np.errstate(invalid="ignore"):
+        counts = (x >= 0) & (x <= n) & (x == np.round(x)) & (n == np.round(n))
+    counts &= np.isfinite(x) & np.isfinite(n) & ~comp.per_entry
+    treated = counts & ~comp.is_control[:, None] & counts[..., c : c + 1, :]
+    xs, ns = np.where(treated, x, np.nan), np.where(treated, n, np.nan)
+    ctrl = counts[..., c : c + 1, :]
+    xc = np.where(ctrl, x[..., c : c + 1, :], np.nan)
+    nc = np.where(ctrl, n[..., c : c + 1, :], np.nan)
+    return probability_to_beat(xs, ns, xc, nc)
 
 
 def sample_ratio_row(comp: Comparison, r: int) -> SampleRatioRow:
@@ -111,23 +140,44 @@ def sample_ratio_row(comp: Comparison, r: int) -> SampleRatioRow:
 # --------------------------------------------------------------------------------------------
 # Verdicts and power
 # --------------------------------------------------------------------------------------------
-def verdicts(
-    comp: Comparison, report: Report, *, metric: str, min_lift: float, power: float
-) -> list[tuple[Verdict, ...]]:
-    """Per report, the verdict of each recipe but the control on ``metric``."""
-    j, c = comp.steps.index(metric), comp.control_index
-    n = comp.entries[..., j]
-    rate, lift, diff = comp.rate[..., j], comp.lift[..., j], comp.diff[..., j]
-    p_adj, sig = comp.p_adjusted[..., j], comp.significant[..., j]
-    per_entry = bool(comp.per_entry[j])
-
+def _outcomes(p_adj: FloatArray, diff: FloatArray, alpha: float) -> Any:
+    """wins / loses / no verdict yet / no verdict possible, per cell."""
+    sig = p_adj < alpha
     with np.errstate(invalid="ignore"):
-        outcome = np.where(
+        return np.where(
             np.isnan(p_adj),
             UNDEFINED,
             np.where(sig & (diff > 0), WINS, np.where(sig & (diff < 0), LOSES, NO_VERDICT)),
         ).astype(object)
+
+
+def verdicts(
+    comp: Comparison,
+    report: Report,
+    *,
+    metric: str,
+    min_lift: float,
+    power: float,
+    beat: ProbabilityToBeat | None = None,
+) -> list[tuple[Verdict, ...]]:
+    """Per report, the verdict of each recipe but the control on ``metric``.
+
+    ``outcome`` is the always-valid verdict when ``comp.sequential``, else the fixed-horizon
+    one; both are kept.
+    """
+    j, c = comp.steps.index(metric), comp.control_index
+    n = comp.entries[..., j]
+    rate, lift, diff = comp.rate[..., j], comp.lift[..., j], comp.diff[..., j]
+    fixed_p, av_p = comp.p_adjusted[..., j], comp.av_p_adjusted[..., j]
+    sig = comp.significant[..., j]
+    per_entry = bool(comp.per_entry[j])
+    fixed = _outcomes(fixed_p, diff, comp.alpha)
+    seq = _outcomes(av_p, diff, comp.alpha)
+    outcome = seq if comp.sequential else fixed
+    with np.errstate(invalid="ignore"):
         meets = (outcome == WINS) & (np.isnan(lift) | (lift >= min_lift))
+    if beat is None:
+        beat = beat_control(comp)
 
     target = _target_lift(lift, min_lift)
     more, reason, traffic = _samples_needed(comp, report, n, rate, target, per_entry, power)
@@ -144,15 +194,24 @@ def verdicts(
             waiting = kind == NO_VERDICT
             mdl = _f(comp.mdl, *at)
             text = verdict_text(
-                kind,
+                str(fixed[r, k]),
                 lift=float(lift[r, k]),
                 lift_low=_f(comp.lift_low, *at),
                 lift_high=_f(comp.lift_high, *at),
                 diff=float(diff[r, k]),
-                p_adjusted=float(p_adj[r, k]),
+                p_adjusted=float(fixed_p[r, k]),
                 alpha=comp.alpha,
                 correction=comp.correction,
                 min_lift=min_lift,
+                note=str(comp.note[at]),
+            )
+            seq_text = sequential_text(
+                str(seq[r, k]),
+                av_p_adjusted=float(av_p[r, k]),
+                cs_low=_f(comp.cs_low, *at),
+                cs_high=_f(comp.cs_high, *at),
+                alpha=comp.alpha,
+                correction=comp.correction,
                 note=str(comp.note[at]),
             )
             samples = float(more[r, k]) if waiting else float("nan")
@@ -164,11 +223,18 @@ def verdicts(
                     recipe=comp.recipes[k],
                     step=metric,
                     outcome=kind,
-                    text=text,
+                    fixed_outcome=str(fixed[r, k]),
+                    sequential_outcome=str(seq[r, k]),
+                    sequential_text=seq_text,
+                    av_p_adjusted=float(av_p[r, k]),
+                    prob_beat=_f(beat.probability, *at),
+                    expected_loss=_f(beat.expected_loss, *at),
+                    text=seq_text if comp.sequential else text,
+                    fixed_text=text,
                     lift=float(lift[r, k]),
                     lift_low=_f(comp.lift_low, *at),
                     lift_high=_f(comp.lift_high, *at),
-                    p_adjusted=float(p_adj[r, k]),
+                    p_adjusted=float(fixed_p[r, k]),
                     significant=bool(sig[r, k]),
                     meets_min_lift=bool(meets[r, k]),
                     mdl=mdl,
@@ -249,13 +315,17 @@ def decision_reason(
     alpha: float,
     min_lift: float,
     correction: str,
+    sequential: bool = False,
 ) -> str:
-    """The one-line reason of a :class:`Decision`."""
+    """The one-line reason of a :class:`Decision` (on the always-valid p-values when
+    ``sequential``)."""
 
     def detail(v: Verdict) -> str:
+        kind = "always-valid adjusted p" if sequential else "adjusted p"
+        p = v.av_p_adjusted if sequential else v.p_adjusted
         return (
-            f"{signed_pct(v.lift)} ({ci_text(v.lift_low, v.lift_high, alpha)}), adjusted p = "
-            f"{p_text(v.p_adjusted)} ({correction_name(correction)})"
+            f"{signed_pct(v.lift)} ({ci_text(v.lift_low, v.lift_high, alpha)}), {kind} = "
+            f"{p_text(p)} ({correction_name(correction)})"
         )
 
     def largest(v: Verdict) -> float:
@@ -272,7 +342,7 @@ def decision_reason(
         )
     if not considered:
         return f"no: the report holds no recipe besides the control {control!r}"
-    tested = [v for v in considered if np.isfinite(v.p_adjusted)]
+    tested = [v for v in considered if np.isfinite(v.av_p_adjusted if sequential else v.p_adjusted)]
     if not tested:
         return (
             f"no: no recipe could be compared with {control!r} on {metric} {where}: "

@@ -63,6 +63,23 @@ def p_text(p: float) -> str:
     return "<0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
+def probability_text(p: float) -> str:
+    """A probability as a percentage that never rounds to a certainty.
+
+    Examples
+    --------
+    >>> probability_text(0.99999), probability_text(0.7191), probability_text(0.0004)
+    ('>99.9%', '71.9%', '<0.1%')
+    """
+    if not defined(p):
+        return MISSING
+    if p > 0.999:
+        return ">99.9%"
+    if p < 0.001:
+        return "<0.1%"
+    return f"{p:.1%}"
+
+
 def level(alpha: float) -> str:
     """The confidence level of intervals at ``alpha``: ``0.05`` -> ``"95%"``."""
     return f"{100 * (1 - alpha):.10g}%"
@@ -138,6 +155,38 @@ def verdict_text(
     raise ValueError(f"unknown outcome {outcome!r}")
 
 
+def sequential_text(
+    outcome: str,
+    *,
+    av_p_adjusted: float,
+    cs_low: float,
+    cs_high: float,
+    alpha: float,
+    correction: str,
+    note: str = "",
+) -> str:
+    """The always-valid verdict of one recipe, in words.
+
+    Examples
+    --------
+    >>> sequential_text("wins", av_p_adjusted=0.0153, cs_low=0.0025, cs_high=0.0152,
+    ...                 alpha=0.05, correction="holm")
+    'always-valid: wins, adjusted p = 0.0153 (Holm); the difference is +0.25 to +1.52 points at every look (95% confidence sequence)'
+    """
+    if outcome == UNDEFINED:
+        return f"always-valid: {UNDEFINED}: {note or 'the always-valid test is not defined'}"
+    band = ""
+    if defined(cs_low) and defined(cs_high):
+        band = (
+            f"; the difference is {cs_low * 100:+.2f} to {cs_high * 100:+.2f} points at every "
+            f"look ({level(alpha)} confidence sequence)"
+        )
+    return (
+        f"always-valid: {outcome}, adjusted p = {p_text(av_p_adjusted)} "
+        f"({correction_name(correction)}){band}"
+    )
+
+
 def power_text(
     *,
     target_lift: float,
@@ -167,4 +216,32 @@ def power_text(
     return (
         f"{what} needs about {plural(more_samples, 'more ' + unit)} at the observed traffic to "
         f"be detected with {power:.0%} power (two-sided alpha {alpha:g}){now}"
+    )
+
+
+def act_on_text(looks: int, sequential: bool, unit: str) -> str:
+    """Which verdict a pipeline should act on, given how many samples the report holds.
+
+    Examples
+    --------
+    >>> act_on_text(1, False, "day")
+    'one sample: one look, so the fixed-horizon verdict is valid; act on it'
+    """
+    if looks <= 1:
+        return (
+            "one sample: one look, so the fixed-horizon verdict is valid; act on it"
+            if not sequential
+            else "one sample: one look; the always-valid verdict is acted on (more cautious)"
+        )
+    many = plural(looks, unit)
+    if sequential:
+        return (
+            f"the always-valid verdict (over {many}), valid however often the experiment "
+            "was looked at; the fixed-horizon verdict is shown for reference"
+        )
+    return (
+        f"the always-valid verdict if this experiment was looked at before ({many} of "
+        f"samples; e.g. a pipeline that checks it every {unit} and stops at the first "
+        "significant result; --sequential); the fixed-horizon verdict is valid only if this "
+        "one look was fixed in advance"
     )

@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
 from .._errors import TTStatsError
-from ..analysis.readout_model import RateRow, Readout, Section
+from ..analysis.readout_model import RateRow, Readout, Section, Verdict
 from ..analysis.readout_words import (
     MISSING,
     correction_name,
@@ -46,6 +46,7 @@ from ..analysis.readout_words import (
     number,
     p_text,
     pct,
+    probability_text,
     signed_pct,
 )
 from .text import Block, Bullets, Heading, Paragraph, Table, readout_blocks
@@ -95,6 +96,7 @@ td.alert, li.alert { color: var(--lose); font-weight: 600; }
 .outcome.wins { color: var(--win); background: var(--win-bg); }
 .outcome.loses { color: var(--lose); background: var(--lose-bg); }
 .outcome.wait { color: var(--wait); background: var(--wait-bg); }
+.other { color: var(--muted); font-size: .8rem; white-space: nowrap; }
 ul.verdicts li { margin-bottom: .3rem; }
 section.warnings ul { background: var(--warn-bg); border-left: 4px solid var(--warn-line);
   padding: .5rem .5rem .5rem 1.8rem; }
@@ -341,10 +343,12 @@ def _cell(col: str, value: str, ci: str = "", *, extra: str = "") -> str:
 
 
 def _metric_table(ro: Readout, s: Section) -> str:
-    """Each recipe on the metric: rate and lift over their intervals, p, verdict's outcome."""
-    outcome = {v.recipe: v.outcome for v in s.verdicts}
+    """Each recipe on the metric: rate and lift over their intervals, p-values (fixed-horizon
+    and, with several samples, always-valid), P(beat), the verdict acted on."""
+    verdict = {v.recipe: v for v in s.verdicts}
+    sequential = ro.looks > 1 or ro.sequential
     ci = f"{level(ro.alpha)} CI"
-    heads = (
+    heads = [
         ("recipe", ""),
         ("entries", "num"),
         ("conversions", "num"),
@@ -352,9 +356,11 @@ def _metric_table(ro: Readout, s: Section) -> str:
         (f"lift ({ci})", "num"),
         ("p", "num"),
         ("adj. p", "num"),
+        *([("always-valid adj. p", "num")] if sequential else []),
         ("MDL", "num"),
+        ("P(beat)", "num"),
         ("verdict", ""),
-    )
+    ]
     thead = "".join(f'<th class="{c}">{_e(h)}</th>' if c else f"<th>{_e(h)}</th>" for h, c in heads)
     rows = []
     for r in s.metric_rows:
@@ -370,22 +376,35 @@ def _metric_table(ro: Readout, s: Section) -> str:
                 "" if r.per_entry else interval(r.rate_low, r.rate_high, signed=False),
             ),
         ]
+        blank = ["lift", "p", "p_adjusted", *(["av_p_adjusted"] if sequential else [])]
         if r.is_control:
-            cells += [f'<td class="num" data-col="{c}"></td>' for c in ("lift", "p", "p_adjusted")]
-            cells += ['<td class="num" data-col="mdl"></td>', '<td data-col="verdict"></td>']
+            cells += [f'<td class="num" data-col="{c}"></td>' for c in (*blank, "mdl", "prob_beat")]
+            cells.append('<td data-col="verdict"></td>')
         else:
-            word = outcome.get(r.recipe, "")
-            cls = _OUTCOME_CLASS.get(word, "wait")
+            v = verdict.get(r.recipe)
+            fixed_sig = r.significant and not ro.sequential
+            av_sig = r.significant and ro.sequential
             cells += [
                 _cell("lift", signed_pct(r.lift), interval(r.lift_low, r.lift_high)),
                 _cell("p", p_text(r.p_value)),
                 _cell(
                     "p_adjusted",
-                    p_text(r.p_adjusted) + (" *" if r.significant else ""),
-                    extra=" sig" if r.significant else "",
+                    p_text(r.p_adjusted) + (" *" if fixed_sig else ""),
+                    extra=" sig" if fixed_sig else "",
                 ),
+            ]
+            if sequential:
+                cells.append(
+                    _cell(
+                        "av_p_adjusted",
+                        p_text(r.av_p_adjusted) + (" *" if av_sig else ""),
+                        extra=" sig" if av_sig else "",
+                    )
+                )
+            cells += [
                 _cell("mdl", signed_pct(r.mdl)),
-                f'<td data-col="verdict"><span class="outcome {cls}">{_e(word)}</span></td>',
+                _cell("prob_beat", probability_text(r.prob_beat)),
+                f'<td data-col="verdict">{_outcomes_html(ro, v)}</td>',
             ]
         css = ' class="control"' if r.is_control else ""
         rows.append(f'<tr{css} data-recipe="{_e(r.recipe)}">{"".join(cells)}</tr>')
@@ -393,6 +412,19 @@ def _metric_table(ro: Readout, s: Section) -> str:
         '<div class="scroll"><table class="metric"><thead><tr>'
         f"{thead}</tr></thead><tbody>{''.join(rows)}</tbody></table></div>"
     )
+
+
+def _outcomes_html(ro: Readout, v: Verdict | None) -> str:
+    """The verdict acted on; with several samples, the other one beside it, labelled."""
+    if v is None:
+        return ""
+    word = v.outcome
+    out = f'<span class="outcome {_OUTCOME_CLASS.get(word, "wait")}">{_e(word)}</span>'
+    if ro.looks > 1 or ro.sequential:
+        other = v.fixed_outcome if ro.sequential else v.sequential_outcome
+        label = "fixed-horizon" if ro.sequential else "always-valid"
+        out += f' <span class="other">({_e(label)}: {_e(other)})</span>'
+    return out
 
 
 # --------------------------------------------------------------------------------------------

@@ -31,6 +31,7 @@ from ..analysis.readout_model import (
     Readout,
     ReportRead,
     SampleRatioRow,
+    SegmentRow,
     SensitivityRow,
     Verdict,
 )
@@ -91,7 +92,7 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
     -------
     dict
         Keys ``schema_version, source, control, metric, entry, settings, warnings, checks,
-        comparisons, verdicts, engagement, extreme_orders``.
+        comparisons, verdicts, sequential, segments, engagement, extreme_orders``.
     """
     ro = readout
     rd = ro.read
@@ -131,6 +132,7 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
             "power": ro.power,
             "min_lift": ro.min_lift,
             "segment": ro.segment,
+            "sequential": ro.sequential,
         },
         "warnings": [{"source": "read", "message": w} for w in rd.parse_warnings]
         + [{"source": "analysis", "message": w} for w in ro.warnings],
@@ -163,6 +165,18 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
         },
         "comparisons": comparisons,
         "verdicts": [_verdict(v) for s in sections for v in s.verdicts],
+        "sequential": {
+            "acting_on": "always-valid" if ro.sequential else "fixed-horizon",
+            "looks": ro.looks,
+            "act_on": ro.act_on,
+            "method": "mSPRT, normal mixture on the difference of rates",
+        },
+        "segments": {
+            "available": ro.segment_analysis is not None,
+            "note": ro.segments_note,
+            "simpson": sum(r.simpson for r in ro.segments),
+            "rows": [_segment(r) for r in ro.segments],
+        },
         "engagement": {
             "available": ro.means is not None,
             "per": "entry",
@@ -274,6 +288,27 @@ def _rate(r: RateRow, *, is_metric: bool) -> dict[str, Any]:
         p_adjusted=r.p_adjusted,
         significant=r.significant,
         mdl=r.mdl,
+        av_p_value=r.av_p_value,
+        av_p_adjusted=r.av_p_adjusted,
+        diff_cs=(r.cs_low, r.cs_high),
+        prob_beat=r.prob_beat,
+        expected_loss=r.expected_loss,
+    )
+
+
+def _segment(r: SegmentRow) -> dict[str, Any]:
+    return _record(
+        r.note,
+        type=r.type,
+        recipe=r.recipe,
+        segments=r.segments,
+        aggregate_lift=r.aggregate_lift,
+        segment_lift_range=(r.lift_min, r.lift_max),
+        q=r.q,
+        df=r.df,
+        p_value=r.p_value,
+        i_squared=r.i_squared,
+        simpson=r.simpson,
     )
 
 
@@ -292,6 +327,13 @@ def _verdict(v: Verdict) -> dict[str, Any]:
         step=v.step,
         outcome=v.outcome,
         text=v.text,
+        fixed_outcome=v.fixed_outcome,
+        fixed_text=v.fixed_text,
+        sequential_outcome=v.sequential_outcome,
+        sequential_text=v.sequential_text,
+        av_p_adjusted=v.av_p_adjusted,
+        prob_beat=v.prob_beat,
+        expected_loss=v.expected_loss,
         lift=v.lift,
         lift_ci=(v.lift_low, v.lift_high),
         p_adjusted=v.p_adjusted,

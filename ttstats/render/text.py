@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..analysis.readout_model import NO_VERDICT, RateRow, Readout, Section
+from ..analysis.readout_model import NO_VERDICT, RateRow, Readout, Section, Verdict
 from ..analysis.readout_words import (
     MISSING,
     count,
@@ -23,6 +23,7 @@ from ..analysis.readout_words import (
     number,
     p_text,
     pct,
+    probability_text,
     signed_pct,
 )
 from ..analysis.readout_words import correction_name as _correction_name
@@ -232,6 +233,14 @@ def _header(ro: Readout) -> list[Block]:
             f"{ro.test} test; {_correction_name(ro.correction)} correction over every recipe and "
             f"step within a report; a verdict at adjusted p < {ro.alpha:g}; detectable lifts at "
             f"{ro.power:.0%} power{floor}."
+            + (
+                " AV: the always-valid (mSPRT) p-value over the samples, adjusted the same way, "
+                "with the confidence sequence of the difference."
+                if ro.looks > 1
+                else ""
+            )
+            + " P(beat): the posterior probability that the recipe's rate exceeds the "
+            "control's (uniform priors)."
         ),
     ]
 
@@ -241,7 +250,7 @@ def _summary(ro: Readout) -> list[Block]:
         return []
     first = ro.sections[0]
     where = "in all segments" if first.report.segment is None else f"in {first.label}"
-    items = [f"{v.recipe} {where}: {v.text}." for v in first.verdicts]
+    items = [f"{v.recipe} {where}: {_both(ro, v)}." for v in first.verdicts]
     if not items:
         items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
     flagged = [s.label for s in ro.sections if s.sample_ratio.flagged]
@@ -253,9 +262,25 @@ def _summary(ro: Readout) -> list[Block]:
     if ro.campaign.checked:
         state = "consistent" if ro.campaign.consistent else "GAPS (see Checks)"
         items.append(f"Campaign consistency: {state}.")
+    if ro.looks > 1 or ro.sequential:
+        items.append(f"Act on: {ro.act_on}.")
+    paradox = [r for r in ro.segments if r.simpson]
+    if paradox:
+        items.append(
+            "Segments: SIMPSON'S PARADOX for " + ", ".join(r.recipe for r in paradox) + "."
+        )
     n = len(ro.read.parse_warnings) + len(ro.warnings)
     items.append(f"{n} warning(s), listed below." if n else "No warnings.")
     return [Heading("Summary", 2), Bullets(tuple(items))]
+
+
+def _both(ro: Readout, v: Verdict) -> str:
+    """The verdict acted on, then the other one when the report has several samples."""
+    if ro.looks <= 1 and not ro.sequential:
+        return v.text
+    other = v.fixed_text if ro.sequential else v.sequential_text
+    label = "fixed-horizon: " if ro.sequential else ""
+    return f"{v.text}; {label}{other}"
 
 
 def _warnings(ro: Readout) -> list[Block]:
@@ -301,7 +326,30 @@ def _checks(ro: Readout) -> list[Block]:
     blocks.append(Paragraph(f"Engagement and revenue: {ro.means_note}."))
     blocks.append(Paragraph(f"Extreme orders: {ro.extreme_note}."))
     blocks.append(Paragraph(f"Extreme-order sensitivity: {ro.sensitivity_note}."))
+    blocks += _segments(ro)
     return blocks
+
+
+def _segments(ro: Readout) -> list[Block]:
+    if not ro.segments:
+        return [Paragraph(f"Segments: {ro.segments_note}.")]
+    body = []
+    for r in ro.segments:
+        span = f"{signed_pct(r.lift_min)} to {signed_pct(r.lift_max)}"
+        row = [r.type or "?", r.recipe, count(r.segments), span, signed_pct(r.aggregate_lift)]
+        row += [
+            number(r.q),
+            p_text(r.p_value),
+            pct(r.i_squared, 0) if defined(r.i_squared) else MISSING,
+        ]
+        row.append("SIMPSON'S PARADOX" if r.simpson else (r.note or "ok"))
+        body.append(row)
+    spec = "type<|recipe<|segments>|segment lifts>|aggregate lift>|Q>|p>|I2>|result<"
+    return [
+        Heading(f"Segments ({ro.metric})", 3),
+        Paragraph(f"Does the lift differ between segments? {_capital(ro.segments_note)}."),
+        _table(spec, body),
+    ]
 
 
 def _label(segment: str | None) -> str:
@@ -327,7 +375,7 @@ def _section(ro: Readout, s: Section) -> list[Block]:
         blocks.append(
             Bullets(
                 tuple(
-                    f"{v.recipe}: {v.text}"
+                    f"{v.recipe}: {_both(ro, v)}"
                     + (f". {_capital(v.power_text)}." if v.outcome == NO_VERDICT else ".")
                     for v in s.verdicts
                 )
@@ -359,16 +407,24 @@ def _rate(row: RateRow) -> str:
 
 def _metric_table(ro: Readout, rows: Sequence[RateRow]) -> Table:
     ci = f"{level(ro.alpha)} CI"
+    sequential = ro.looks > 1 or ro.sequential
+    width = 12 if sequential else 11
     body = []
     for r in rows:
         row = [r.recipe + (" (control)" if r.is_control else ""), count(r.entries)]
         row += [count(r.conversions), _rate(r), interval(r.rate_low, r.rate_high, signed=False)]
         if not r.is_control:
+            fixed_sig = r.significant and not ro.sequential
             row += [signed_pct(r.lift), interval(r.lift_low, r.lift_high), p_text(r.p_value)]
-            row += [p_text(r.p_adjusted) + (" *" if r.significant else ""), signed_pct(r.mdl)]
-        body.append(row + [""] * (10 - len(row)))
-    spec = f"recipe<|entries>|conversions>|rate>|{ci}>|lift>|{ci}>|p>|adj. p>|MDL>"
-    return _table(spec, body)
+            row.append(p_text(r.p_adjusted) + (" *" if fixed_sig else ""))
+            if sequential:
+                av_sig = r.significant and ro.sequential
+                row.append(p_text(r.av_p_adjusted) + (" *" if av_sig else ""))
+            row += [signed_pct(r.mdl), probability_text(r.prob_beat)]
+        body.append(row + [""] * (width - len(row)))
+    spec = f"recipe<|entries>|conversions>|rate>|{ci}>|lift>|{ci}>|p>|adj. p>"
+    spec += "|AV adj. p>" if sequential else ""
+    return _table(spec + "|MDL>|P(beat)>", body)
 
 
 def _notes(pairs: Iterable[tuple[str, str]]) -> list[Block]:
