@@ -2,6 +2,8 @@
 
 from ._errors import (
     AggregationWarning,
+    FetchError,
+    FetchTimeoutError,
     ReportMismatchError,
     ReportParseError,
     ReportRepairWarning,
@@ -27,7 +29,9 @@ from .analysis import (
     extreme_order_sensitivity,
     extreme_orders,
 )
+from .client import ReportRequest, fetch_report
 from .parse import ParseWarning, Report, ReportInfo, read_report
+from .remote import fetch_pair, read_remote
 
 __version__ = "0.1.0"
 
@@ -37,6 +41,8 @@ __all__ = [
     "Comparison",
     "Decision",
     "ExtremeOrders",
+    "FetchError",
+    "FetchTimeoutError",
     "MeansComparison",
     "ParseWarning",
     "Readout",
@@ -45,6 +51,7 @@ __all__ = [
     "ReportMismatchError",
     "ReportParseError",
     "ReportRepairWarning",
+    "ReportRequest",
     "SampleRatio",
     "Sensitivity",
     "TTApiError",
@@ -59,5 +66,8 @@ __all__ = [
     "decide",
     "extreme_order_sensitivity",
     "extreme_orders",
+    "fetch_pair",
+    "fetch_report",
+    "read_remote",
     "read_report",
 ]
