@@ -96,7 +96,7 @@ def endpoint(base_url: str | None = None, *, allow_http: bool = False) -> str:
         raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
     if not base_url.strip():
         raise ValueError(
-            f"no API address: pass base_url (e.g. https://<host>) or set {ENV_BASE_URL}"
+            f"no API address: pass base_url (--base-url), e.g. https://<host>, or set {ENV_BASE_URL}"
         )
     parts = urlsplit(base_url.strip())
     scheme = parts.scheme.lower()
