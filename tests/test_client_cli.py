@@ -5,6 +5,7 @@ and never the password."""
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from ttstats.cli import main
+from ttstats.cli import example_report_path, main
 from ttstats.client import RateLimiter
 from ttstats.client import _fetch as fetch_module
 
@@ -256,3 +257,24 @@ def test_fetch_in_a_real_process(api: ApiServer, tmp_path: Path) -> None:
         timeout=120,
     )
     assert inspect.returncode == 0 and b"reports   3" in inspect.stdout
+
+
+def test_readme_two_commands_fetch_and_read_out(
+    api: ApiServer,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The README's "Fetching a report" commands, as written, against the local server."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## Fetching a report\n", 1)[1]
+    block = section.split("Then two commands fetch a report and read it out:", 1)[1]
+    commands = block.split("```bash\n", 1)[1].split("```", 1)[0].splitlines()
+    assert [c.split()[:2] for c in commands] == [["ttstats", "fetch"], ["ttstats", "readout"]]
+    api.script(Reply(200, example_report_path().read_bytes()))
+    monkeypatch.setenv("TT_BASE_URL", api.base_url)
+    monkeypatch.chdir(tmp_path)
+    assert main([*shlex.split(commands[0])[1:], "--allow-http"]) == 0
+    assert api.queries == [QUERY]
+    assert main(shlex.split(commands[1])[1:]) == 0
+    assert "Readout: report.xml" in capsys.readouterr().out
