@@ -329,6 +329,8 @@ def test_find_message_in_the_published_sample(samples_dir: Any) -> None:
         (b"<message>\n  <code>403</code>\n  Not allowed\n</message>", "Not allowed", 403),
         (b"\xef\xbb\xbf<?xml version='1.0'?><!-- x --><message code='500'/>", "", 500),
         (b"<message>a &lt; b</message>", "a < b", None),
+        (b"<message>Denied: <code>7</code> try <b>later</b></message>", "Denied: try later", 7),
+        (b"<message>" + b"<" * 1000 + b"</message>", "<" * 1000, None),
     ],
 )
 def test_find_message_forms(body: bytes, text: str, code: int | None) -> None:

@@ -15,9 +15,9 @@ from typing import NamedTuple
 _PROLOGUE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?xml[^>]{0,1000}\?>|<!--.*?-->)*", re.S)
 _START = re.compile(rb"<message(?=[\s/>])([^>]{0,4096}?)(/?)>")
 _CODE_ATTR = re.compile(rb"""\bcode\s*=\s*["']\s*(\d{1,9})\s*["']""")
-_CODE_CHILD = re.compile(rb"<code(?:\s[^>]*)?>\s*(\d{1,9})\s*</code\s*>", re.S)
-_OTHER_CODE = re.compile(rb"<code(?:\s[^>]*)?>.*?</code\s*>", re.S)
-_TAG = re.compile(rb"<[^>]*>")
+_CODE_CHILD = re.compile(rb"<code(?:\s[^<>]*)?>\s*(\d{1,9})\s*</code\s*>")
+# [^<>]: a scan stops at the next '<', so hostile input costs linear time
+_TAG = re.compile(rb"<[^<>]*>")
 #: the longest error response looked at
 MAX_MESSAGE = 64 << 10
 
@@ -57,6 +57,20 @@ def find_message(body: bytes) -> Message | None:
         inner = rest if stop < 0 else rest[:stop]
     if code_match is None:
         code_match = _CODE_CHILD.search(inner)
-    inner = _TAG.sub(b" ", _OTHER_CODE.sub(b" ", inner))
+    inner = _TAG.sub(b" ", _without_code(inner))
     text = html.unescape(" ".join(inner.decode("utf-8", "replace").split()))
     return Message(text, int(code_match.group(1)) if code_match else None)
+
+
+def _without_code(inner: bytes) -> bytes:
+    """``inner`` without its ``<code>...</code>`` children (in linear time)."""
+    kept, pos = [], 0
+    while (start := inner.find(b"<code", pos)) >= 0:
+        stop = inner.find(b"</code", start)
+        if stop < 0:
+            break
+        close = inner.find(b">", stop)
+        kept.append(inner[pos:start])
+        pos = len(inner) if close < 0 else close + 1
+    kept.append(inner[pos:])
+    return b" ".join(kept)
