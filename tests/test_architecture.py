@@ -18,11 +18,12 @@ PACKAGE = Path(ttstats.__file__).parent
 ROOT = PACKAGE.parent
 
 # client → parse → stats → analysis → render → cli; the stats layer is pure arrays, so it may
-# not even look at the parse layer.
+# not even look at the parse layer. remote (fetch and parse) sits beside parse, above client.
 LAYERS = {
     "_errors": 0,
     "client": 1,
     "parse": 2,
+    "remote": 2,
     "simulate": 2,
     "stats": 3,
     "analysis": 4,

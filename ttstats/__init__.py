@@ -2,6 +2,8 @@
 
 from ._errors import (
     AggregationWarning,
+    FetchError,
+    FetchTimeoutError,
     ReportMismatchError,
     ReportParseError,
     ReportRepairWarning,
@@ -31,7 +33,9 @@ from .analysis import (
     extreme_order_sensitivity,
     extreme_orders,
 )
+from .client import ReportRequest, fetch_report
 from .parse import ParseWarning, Report, ReportInfo, read_report
+from .remote import fetch_pair, read_remote
 
 __version__ = "0.1.0"
 
@@ -42,6 +46,8 @@ __all__ = [
     "Cumulative",
     "Decision",
     "ExtremeOrders",
+    "FetchError",
+    "FetchTimeoutError",
     "MeansComparison",
     "ParseWarning",
     "Readout",
@@ -50,6 +56,7 @@ __all__ = [
     "ReportMismatchError",
     "ReportParseError",
     "ReportRepairWarning",
+    "ReportRequest",
     "SampleRatio",
     "Segments",
     "Sensitivity",
@@ -67,5 +74,8 @@ __all__ = [
     "decide",
     "extreme_order_sensitivity",
     "extreme_orders",
+    "fetch_pair",
+    "fetch_report",
+    "read_remote",
     "read_report",
 ]

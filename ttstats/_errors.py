@@ -5,6 +5,8 @@
     TTStatsError
     ├── ReportParseError   the bytes are not a readable Performance Report
     ├── TTApiError         the API answered with a ``<message>`` (e.g. 401)
+    ├── FetchError         a request to the API got no complete answer
+    │   └── FetchTimeoutError  ... because it timed out
     ├── ReportMismatchError  two reports that should answer the same request do not
     └── UnknownLabelError  a recipe or step name the report does not hold
 
@@ -68,6 +70,30 @@ class TTApiError(TTStatsError):
         self.message = message
         prefix = f"API error {code}" if code is not None else "API error"
         super().__init__(f"{prefix}: {message}")
+
+
+class FetchError(TTStatsError):
+    """A request to the Performance Report API got no complete answer.
+
+    The connection failed, timed out, was redirected or the response was cut off, on every
+    attempt. The message names the URL with the password shown as ``***``.
+
+    Attributes
+    ----------
+    url : str
+        The request URL, password redacted.
+    attempts : int
+        How many requests were sent.
+    """
+
+    def __init__(self, message: str, url: str = "", attempts: int = 0) -> None:
+        self.url = url
+        self.attempts = attempts
+        super().__init__(message)
+
+
+class FetchTimeoutError(FetchError):
+    """The API did not answer within the timeout (on every attempt)."""
 
 
 class TTStatsWarning(UserWarning):

@@ -6,7 +6,8 @@ standard error and exit status 2, never a traceback.
 
 Commands: ``inspect`` (what a file holds), ``readout`` (the readout of the experiment, as
 text, Markdown, HTML or JSON) and ``check`` (exit status 0 when some recipe beats the control,
-1 when none does).
+1 when none does); ``fetch`` downloads a report from the API (credentials from the
+environment) and writes it atomically.
 """
 
 from __future__ import annotations
@@ -27,8 +28,17 @@ from typing import BinaryIO, NoReturn
 import numpy as np
 
 from . import __version__
-from ._errors import ReportParseError, ReportRepairWarning, TTApiError, TTStatsError
+from ._errors import FetchError, ReportParseError, ReportRepairWarning, TTApiError, TTStatsError
 from .analysis.readout import Readout, build_readout, decide
+from .client import (
+    DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT,
+    ENV_BASE_URL,
+    RESOLUTIONS,
+    TYPES,
+    ReportRequest,
+    fetch_report,
+)
 from .parse import Report, read_report
 from .render.json import readout_to_json_string
 from .render.text import readout_to_markdown, readout_to_text
@@ -205,16 +215,23 @@ def render(readout: Readout, fmt: str) -> str:
     return readout_to_text(readout)
 
 
-def write_output(text: str, path: str | None) -> None:
+def write_output(text: str | bytes, path: str | None) -> None:
     """Write ``text`` to standard output (``path`` None or ``-``) or atomically to a file.
 
     The file is written beside its destination under a temporary name, flushed to disk and
-    renamed over the destination, so a reader never sees half a readout.
+    renamed over the destination, so a reader never sees half a readout. A ``str`` is written
+    as UTF-8, ``bytes`` as they are.
     """
     if path is None or path == "-":
-        sys.stdout.write(text)
-        sys.stdout.flush()
+        if isinstance(text, bytes):
+            sys.stdout.flush()
+            sys.stdout.buffer.write(text)
+            sys.stdout.buffer.flush()
+        else:
+            sys.stdout.write(text)
+            sys.stdout.flush()
         return
+    data = text.encode("utf-8") if isinstance(text, str) else text
     target = Path(path)
     if target.is_dir():
         raise UsageError(f"cannot write {path}: it is a directory")
@@ -224,8 +241,8 @@ def write_output(text: str, path: str | None) -> None:
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as out:
-            out.write(text)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(tmp, mode)
@@ -286,6 +303,158 @@ def _cmd_check(args: argparse.Namespace) -> int:
     )
     print(decision.reason)
     return EXIT_OK if decision.passed else EXIT_NO
+
+
+def _cmd_fetch(args: argparse.Namespace) -> int:
+    """Fetch a report, check that it reads, then write it atomically (nothing on failure)."""
+    options = {
+        "type": args.type,
+        "environment": args.environment,
+        "resolution": args.resolution,
+        "segment": args.segment,
+        "show_deleted": args.show_deleted,
+        "exclude_extreme_orders": args.exclude_extreme_orders,
+        "version": args.version,
+    }
+    request = ReportRequest.from_env(args.campaign, args.start, args.end, **options)
+    try:
+        data = fetch_report(
+            request,
+            base_url=args.base_url,
+            timeout=args.timeout,
+            retries=args.retries,
+            allow_http=args.allow_http,
+        )
+        with warnings.catch_warnings():  # repairs are the reader's business, not the download's
+            warnings.simplefilter("ignore", ReportRepairWarning)
+            report = read_report(data, version=request.version)
+    except ImportError as err:
+        raise UsageError(str(err)) from None
+    except TTApiError as err:
+        raise UsageError(f"the API refused the request: {request.redact(str(err))}") from None
+    except FetchError as err:
+        raise UsageError(request.redact(str(err))) from None
+    except ReportParseError as err:
+        raise UsageError(
+            f"the API's answer is not a readable report, nothing written: {request.redact(str(err))}"
+        ) from None
+    write_output(data, args.output)
+    if args.output != "-":
+        r, s, *_ = report.shape
+        print(
+            f"ttstats: wrote {args.output}: {len(data):,} bytes, {r} report(s), {s} sample(s)",
+            file=sys.stderr,
+        )
+    return EXIT_OK
+
+
+def _campaign_id(text: str) -> int:
+    if not (text.isascii() and text.isdigit() and int(text) > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text!r}")
+    return int(text)
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
+    return value
+
+
+def _count(text: str) -> int:
+    if not (text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"must be an integer >= 0, got {text!r}")
+    return int(text)
+
+
+def _fetch_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    fetch = sub.add_parser(
+        "fetch",
+        help="download a report from the Performance Report API",
+        description="Download a Performance Report from the API and write it to --output "
+        "atomically (a failed or cut-off download leaves nothing behind). The credentials "
+        "come from the environment: TT_CLIENT, TT_EMAIL and TT_PASSWORD; the address from "
+        f"--base-url or {ENV_BASE_URL}.",
+    )
+    fetch.add_argument(
+        "--campaign",
+        metavar="N",
+        type=_campaign_id,
+        required=True,
+        help="the campaign id (campaignId)",
+    )
+    fetch.add_argument(
+        "--start",
+        metavar="DATE",
+        required=True,
+        help="start: YYYY-MM-DD or YYYY-MM-DDTHH:mm (local time)",
+    )
+    fetch.add_argument(
+        "--end",
+        metavar="DATE",
+        required=True,
+        help="end: YYYY-MM-DD or YYYY-MM-DDTHH:mm (local time)",
+    )
+    fetch.add_argument(
+        "--resolution", choices=RESOLUTIONS, default="day", help="sample length (default: day)"
+    )
+    fetch.add_argument(
+        "--segment",
+        metavar="NAME",
+        help="a segment, or allSegments for one report per segment (default: the aggregate)",
+    )
+    fetch.add_argument(
+        "--type", choices=TYPES, help="the metric (default: every metric, one report each)"
+    )
+    fetch.add_argument(
+        "--environment", metavar="NAME", help="the host group (the API's default: Production)"
+    )
+    fetch.add_argument(
+        "--version", type=int, choices=(1, 2), default=2, help="API version (default: 2)"
+    )
+    fetch.add_argument(
+        "--exclude-extreme-orders", action="store_true", help="exclude extreme orders"
+    )
+    fetch.add_argument(
+        "--show-deleted", action="store_true", help="also report experiences deleted since"
+    )
+    fetch.add_argument(
+        "--base-url",
+        metavar="URL",
+        help=f"the service, https://<host> (default: ${ENV_BASE_URL}); "
+        "/api is appended unless the path ends in /api",
+    )
+    fetch.add_argument(
+        "--timeout",
+        metavar="S",
+        type=_seconds,
+        default=DEFAULT_TIMEOUT,
+        help=f"seconds to connect and per read (default: {DEFAULT_TIMEOUT:g})",
+    )
+    fetch.add_argument(
+        "--retries",
+        metavar="N",
+        type=_count,
+        default=DEFAULT_RETRIES,
+        help=f"retries on connection errors and 5xx (default: {DEFAULT_RETRIES})",
+    )
+    fetch.add_argument(
+        "--allow-http",
+        action="store_true",
+        help="allow a plain http:// address (sends the password in clear "
+        "text: for a local test server only)",
+    )
+    fetch.add_argument(
+        "-o",
+        "--output",
+        metavar="PATH",
+        required=True,
+        help="where to write the report (atomically); - for standard output",
+    )
+    fetch.set_defaults(func=_cmd_fetch)
 
 
 def _alpha(text: str) -> float:
@@ -429,6 +598,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--segment", metavar="NAME", help="decide on this segment (default: the aggregate)"
     )
     check.set_defaults(func=_cmd_check)
+    _fetch_parser(sub)
     return parser
 
 

@@ -1,0 +1,76 @@
+"""Recognising a ``<message>`` error response in the bytes the API sent.
+
+The client layer does not use the parser (it sits below it), and needs only this: does the
+document start with ``<message``, and what are its text and code? The code comes as an
+attribute ``code`` or a child ``<code>`` (``docs/report-format.md``).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import NamedTuple
+
+# what may precede the root element: a BOM, an XML declaration, comments, white space
+_PROLOGUE = re.compile(rb"(?:\xef\xbb\xbf)?(?:\s+|<\?xml[^>]{0,1000}\?>|<!--.*?-->)*", re.S)
+_START = re.compile(rb"<message(?=[\s/>])([^>]{0,4096}?)(/?)>")
+_CODE_ATTR = re.compile(rb"""\bcode\s*=\s*["']\s*(\d{1,9})\s*["']""")
+_CODE_CHILD = re.compile(rb"<code(?:\s[^<>]*)?>\s*(\d{1,9})\s*</code\s*>")
+# [^<>]: a scan stops at the next '<', so hostile input costs linear time
+_TAG = re.compile(rb"<[^<>]*>")
+#: the longest error response looked at
+MAX_MESSAGE = 64 << 10
+
+
+class Message(NamedTuple):
+    """A ``<message>`` response: its text and its code (None when it carries none)."""
+
+    text: str
+    code: int | None
+
+
+def find_message(body: bytes) -> Message | None:
+    """The ``<message>`` error response in ``body``, or None when ``body`` is not one.
+
+    Examples
+    --------
+    >>> find_message(b"<message>Invalid email or password supplied. Email:</message>")
+    Message(text='Invalid email or password supplied. Email:', code=None)
+    >>> find_message(b'<?xml version="1.0"?>\\n<message code="401">Denied &amp; logged</message>')
+    Message(text='Denied & logged', code=401)
+    >>> find_message(b"<message><code>403</code>Forbidden</message>")
+    Message(text='Forbidden', code=403)
+    >>> find_message(b"<reports><report/></reports>") is None
+    True
+    """
+    head = body[:MAX_MESSAGE]
+    prologue = _PROLOGUE.match(head)
+    start = _START.match(head, prologue.end() if prologue else 0)
+    if start is None:
+        return None
+    attrs, closed = start.group(1), start.group(2)
+    code_match = _CODE_ATTR.search(attrs)
+    inner = b""
+    if not closed:
+        rest = head[start.end() :]
+        stop = rest.find(b"</message")
+        inner = rest if stop < 0 else rest[:stop]
+    if code_match is None:
+        code_match = _CODE_CHILD.search(inner)
+    inner = _TAG.sub(b" ", _without_code(inner))
+    text = html.unescape(" ".join(inner.decode("utf-8", "replace").split()))
+    return Message(text, int(code_match.group(1)) if code_match else None)
+
+
+def _without_code(inner: bytes) -> bytes:
+    """``inner`` without its ``<code>...</code>`` children (in linear time)."""
+    kept, pos = [], 0
+    while (start := inner.find(b"<code", pos)) >= 0:
+        stop = inner.find(b"</code", start)
+        if stop < 0:
+            break
+        close = inner.find(b">", stop)
+        kept.append(inner[pos:start])
+        pos = len(inner) if close < 0 else close + 1
+    kept.append(inner[pos:])
+    return b" ".join(kept)
