@@ -81,7 +81,8 @@ def probability_to_beat(
     taken over the **narrower** of the two posteriors (over the control's when it is the
     narrower, by the mirrored formulas), after the change of variable
     :math:`p = F^{-1}(\Phi(z))`, which turns it into :math:`E[g(Z)]` for a standard normal
-    :math:`Z` with a smooth, bounded :math:`g`: Gauss-Hermite quadrature with
+    :math:`Z` with a smooth, bounded :math:`g` (on :math:`1 - p` when the posteriors lie
+    mostly above 1/2, where floating point is dense): Gauss-Hermite quadrature with
     :data:`QUADRATURE_NODES` nodes, deterministic and vectorised over cells (no Monte
     Carlo). Against adaptive quadrature (:func:`scipy.integrate.quad`) and the closed-form
     sum for integer parameters (Miller 2015) it agrees to about 1e-14. With a proper prior a
@@ -112,7 +113,15 @@ def probability_to_beat(
     xc, nc = v.safe_counts(reasons, xc, nc)
     at, bt = xt + a0, nt - xt + b0
     ac, bc = xc + a0, nc - xc + b0
-    prob, loss = _quadrature(at, bt, ac, bc)
+    # Work where floats are dense: with the mass above 1/2, on 1 - p (Beta(b, a)), where
+    # P(p_t > p_c) = P(q_c > q_t) and E[(p_c - p_t)^+] = E[(q_t - q_c)^+]: the arms swap.
+    high = (at + ac) > (bt + bc)
+    prob, loss = _quadrature(
+        np.where(high, bc, at),
+        np.where(high, ac, bt),
+        np.where(high, bt, ac),
+        np.where(high, at, bc),
+    )
     return ProbabilityToBeat(reasons.nan(prob), reasons.nan(loss), reasons.text)
 
 
