@@ -108,7 +108,7 @@ def main() -> None:
         f"({took:.0f} s; Python {platform.python_version()}, numpy {np.__version__}). "
         f"Standard error of a rate near 5% at {args.reps:,} experiments: {se:.4f}.\n\n"
         + "\n".join(lines)
-        + "\n\nIn the A/A rows every \"winner\" is a false positive: the fixed-horizon test "
+        + '\n\nIn the A/A rows every "winner" is a false positive: the fixed-horizon test '
         "holds its 5% only when looked at once (day 30); stopping at its first p < 0.05 over "
         "30 daily looks multiplies that several times. The always-valid test stays at or below "
         "5% at every look, whether its mixing variance was planned or re-derived by a daily "

@@ -9,6 +9,9 @@ heights, fill_between vertices) and checked against where it comes from:
   and its band against the delta (Katz log) interval written out here with ``scipy.stats``;
 * v2-small.xml's counts summed by hand (as in test_compare.py: aggregate Experience A Entry
   193 + 189 = 382, Display mboxes 349; Experience B 392 and 352);
+* the sequential view against :func:`ttstats.stats.always_valid_pvalue` and
+  :func:`~ttstats.stats.confidence_sequence` on running sums taken here with ``np.cumsum``,
+  and the pooled z test of those sums written out here with ``scipy.stats``;
 * the extreme-order results of :func:`ttstats.analysis.extreme.extreme_order_sensitivity`.
 
 Each figure is also drawn (``draw_without_rendering``: layout and text), so that drawing
@@ -49,6 +52,7 @@ from ttstats.render.plots import (
     plot_funnel,
     plot_rates,
     plot_sensitivity,
+    plot_sequential,
 )
 
 from .conftest import sample
@@ -332,6 +336,65 @@ def test_cumulative_lift_arguments(example: ttstats.Report) -> None:
 
 
 # ------------------------------------------------------------------------------------------
+# plot_sequential
+# ------------------------------------------------------------------------------------------
+def test_sequential_p_values_and_confidence_sequence(
+    example: ttstats.Report, example_cmp: ttstats.Comparison
+) -> None:
+    fig = rendered(plot_sequential(example, "Control", alpha=0.1))
+    left, right = fig.axes
+    assert left.get_yscale() == "log"
+    assert "All segments" in left.get_title() and ORDER in left.get_title()
+    assert "90% confidence sequence" in right.get_ylabel()
+    alpha_line = [x for x in left.get_lines() if list(np.asarray(x.get_ydata())) == [0.1, 0.1]]
+    assert len(alpha_line) == 1
+    counts = np.cumsum(example.count[-1], axis=0)  # (sample, recipe, step), running sums
+    x, n = counts[..., example.step_index(ORDER)], counts[..., example.step_index("Entry")]
+    bands = [c for c in right.collections if isinstance(c, PolyCollection)]
+    assert len(bands) == 2
+    j = example_cmp.steps.index(ORDER)
+    for band, k, name in zip(bands, (1, 2), EXAMPLE_RECIPES[1:], strict=True):
+        valid = np.asarray(line(left, f"{name}: always-valid").get_ydata())
+        fixed = np.asarray(line(left, f"{name}: fixed-horizon").get_ydata())
+        assert np.array_equal(
+            np.asarray(line(left, f"{name}: fixed-horizon").get_xdata()), example.samples.start
+        )
+        # the pooled z test of the running sums, written out (two-sided)
+        pooled = (x[:, k] + x[:, 0]) / (n[:, k] + n[:, 0])
+        se = np.sqrt(pooled * (1 - pooled) * (1 / n[:, k] + 1 / n[:, 0]))
+        z = (x[:, k] / n[:, k] - x[:, 0] / n[:, 0]) / se
+        assert fixed == pytest.approx(2 * sps.norm.sf(np.abs(z)), rel=1e-9)
+        assert fixed[-1] == pytest.approx(example_cmp.p_value[-1, k, j], rel=1e-9)
+        args = (x[:, k], n[:, k], x[:, 0], n[:, 0])
+        assert valid == pytest.approx(ttstats.stats.always_valid_pvalue(*args, axis=0).pvalue)
+        assert np.all(np.diff(valid) <= 0)  # never rises
+        diff = np.asarray(line(right, name).get_ydata())
+        assert diff == pytest.approx(x[:, k] / n[:, k] - x[:, 0] / n[:, 0], rel=1e-12)
+        cs = ttstats.stats.confidence_sequence(*args, alpha=0.1, axis=0)
+        ys = band.get_paths()[0].vertices[:, 1]
+        for v in (*cs.low, *cs.high):
+            assert np.isclose(ys, v, rtol=1e-12).any()
+
+
+def test_sequential_into_given_axes_and_arguments(small: ttstats.Report) -> None:
+    host = Figure()
+    left, right = host.subplots(1, 2)
+    assert plot_sequential(small, "Experience A", report_index=0, ax=(left, right)) is host
+    assert left.get_title().startswith("Segment 1:")
+    assert {x.get_label() for x in left.get_lines()} >= {
+        "Experience B: fixed-horizon",
+        "Experience B: always-valid",
+    }
+    rendered(host)
+    with pytest.raises(ValueError, match="two Axes"):
+        plot_sequential(small, "Experience A", ax=(left,))
+    with pytest.raises(ttstats.UnknownLabelError, match="Experience A"):
+        plot_sequential(small, "Nobody")
+    with pytest.raises(ValueError, match="entry"):
+        plot_sequential(small, "Experience A", metric="Entry")
+
+
+# ------------------------------------------------------------------------------------------
 # plot_funnel
 # ------------------------------------------------------------------------------------------
 def bars(ax: Any) -> list[BarContainer]:
@@ -506,6 +569,7 @@ def test_no_pyplot_state(
     plot_rates(example_cmp)
     plot_cumulative_lift(small, "Experience A")
     plot_funnel(example)
+    plot_sequential(small, "Experience A")
     assert plt.get_fignums() == before == []
     tree = ast.parse(Path(plots.__file__).read_text())
     names = {

@@ -289,16 +289,17 @@ def test_checks_engagement_and_extreme_orders(report: ttstats.Report, doc: Any) 
         assert threshold in text_of(sec)
 
 
-def test_embeds_three_plots_per_report(readout: Readout, doc: Any) -> None:
+def test_embeds_four_plots_per_report(readout: Readout, doc: Any) -> None:
+    # rates, cumulative lift, the sequential view (more than one sample), funnel
     imgs = images(doc)
-    assert len(imgs) == 3 * len(readout.sections) == 9
+    assert len(imgs) == 4 * len(readout.sections) == 12
     for img in imgs:
         data = base64.b64decode(img.get("src").removeprefix("data:image/png;base64,"))
         assert data.startswith(PNG)
         assert img.get("alt")
     for sec in readout.sections:
         kinds = section(doc, sec.report.index).xpath(".//figure/@data-plot")
-        assert kinds == ["rates", "cumulative_lift", "funnel"]
+        assert kinds == ["rates", "cumulative_lift", "sequential", "funnel"]
     assert doc.xpath("//*[@id='no-plots']") == []
 
 
@@ -307,7 +308,8 @@ def test_sensitivity_section_and_plot(sensitivity_readout: Readout) -> None:
     doc = lxml.html.document_fromstring(render_html(ro))
     with_rows = [s for s in ro.sections if s.sensitivity]
     assert len(with_rows) == len(ro.sections)
-    assert len(images(doc)) == 3 * len(ro.sections) + len(with_rows)
+    looks = [s for s in ro.sections if s.report.samples_present > 1]  # a sequential plot each
+    assert len(images(doc)) == 3 * len(ro.sections) + len(looks) + len(with_rows)
     flipped = [s for s in ro.sections if any(r.flipped for r in s.sensitivity)]
     assert flipped, "the planted orders flip Experience B's verdict"
     for s in ro.sections:
@@ -331,7 +333,7 @@ def test_markup_in_names_is_escaped() -> None:
     text = text_of(doc)
     assert SCRIPT in text and IMG in text and SEGMENT in text
     assert list(metric_cells(section(doc, 0))) == ["Control", SCRIPT]
-    assert len(images(doc)) == 3  # rates, cumulative lift, funnel
+    assert len(images(doc)) == 4  # rates, cumulative lift, sequential, funnel
     assert any(SCRIPT in img.get("alt") or IMG in img.get("alt") for img in images(doc))
 
 
@@ -363,6 +365,7 @@ def test_an_unknown_layout_keeps_every_block_and_puts_the_plots_last(
     assert doc.xpath("//section[@id='plots']//figure/@data-plot") == [
         "rates",
         "cumulative_lift",
+        "sequential",
         "funnel",
     ]
     assert doc.xpath("//nav/a/@href")[-1] == "#plots"

@@ -500,6 +500,28 @@ class _Painter:
                 ),
                 "cumulative_lift",
             ),
+            *(
+                [
+                    self.figure(
+                        f"{label}: look by look, the fixed-horizon p-value of the running "
+                        "totals (dashed) against the always-valid one (solid), and the "
+                        f"difference of rates with its {level(ro.alpha)} confidence sequence. "
+                        "Stopping where a dashed line first crosses alpha is peeking; a solid "
+                        "line below it is a valid reason to stop.",
+                        lambda: plots.plot_sequential(
+                            ro.report,
+                            ro.control,
+                            metric=ro.metric,
+                            entry=ro.entry,
+                            report_index=r,
+                            alpha=ro.alpha,
+                        ),
+                        "sequential",
+                    )
+                ]
+                if s.report.samples_present > 1
+                else []
+            ),
             self.figure(
                 f"{label}: funnel, the share of {ro.entry} reaching each step per recipe, with "
                 f"{level(ro.alpha)} intervals.",
