@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import ast
+import copy
 import doctest
 import importlib
 import inspect
+import pickle
 from pathlib import Path
 
+import numpy as np
 import pytest
+from scipy import stats as sps
 
 import ttstats.stats as stats_pkg
 
@@ -55,8 +59,36 @@ def test_docstring_examples_run(module: str) -> None:
     assert result.failed == 0
 
 
-def test_result_fields() -> None:
-    assert stats_pkg.Interval._fields == ("low", "high", "reason")
-    assert stats_pkg.TestResult._fields == ("statistic", "pvalue", "reason")
-    assert stats_pkg.MinimumDetectableLift._fields == ("lift", "reason")
-    assert stats_pkg.SamplesToDetect._fields == ("samples", "reason")
+def test_results_unpack_into_their_numbers_and_carry_the_reason() -> None:
+    """Issue 3: intervals unpack as (low, high), tests as (statistic, pvalue), scipy-style."""
+    low, high = stats_pkg.proportion_interval([3, 0], [10, 0])
+    # Wilson, 3 of 10: [0.1078, 0.6032] (Newcombe 1998, Table I)
+    assert low[0] == pytest.approx(0.1078, abs=5e-5) and high[0] == pytest.approx(0.6032, abs=5e-5)
+    assert np.isnan(high[1])
+    statistic, pvalue = stats_pkg.proportion_test(3, 10, 5, 10)
+    z = (0.3 - 0.5) / np.sqrt(0.4 * 0.6 * 0.2)
+    assert statistic == pytest.approx(z) and pvalue == pytest.approx(2 * sps.norm.sf(abs(z)))
+    fields = {
+        stats_pkg.Interval: ("low", "high"),
+        stats_pkg.TestResult: ("statistic", "pvalue"),
+        stats_pkg.MinimumDetectableLift: ("lift",),
+        stats_pkg.SamplesToDetect: ("samples",),
+        stats_pkg.MeanVar: ("mean", "var", "reliable"),
+        stats_pkg.WelchResult: ("statistic", "df", "pvalue"),
+        stats_pkg.ProbabilityToBeat: ("probability", "expected_loss"),
+        stats_pkg.Heterogeneity: ("statistic", "df", "pvalue", "i_squared", "groups", "pooled"),
+    }
+    for cls, names in fields.items():
+        assert cls._fields == names, cls
+    res = stats_pkg.proportion_interval([3, 0], [10, 0])
+    assert res.reason.tolist() == ["", "no entries (n = 0)"]
+    assert "reason=" in repr(res) and "low=" in repr(res)
+    with pytest.raises(AttributeError, match="immutable"):
+        res.reason = None  # type: ignore[misc]
+    again = pickle.loads(pickle.dumps(res))
+    assert again.reason.tolist() == res.reason.tolist() and np.array_equal(
+        again.low, res.low, equal_nan=True
+    )
+    moved = res._replace(low=np.zeros(2))
+    assert moved.low.tolist() == [0.0, 0.0] and moved.reason is res.reason
+    assert copy.deepcopy(res).reason.tolist() == res.reason.tolist()

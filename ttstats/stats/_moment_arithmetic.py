@@ -20,7 +20,7 @@ import numpy.typing as npt
 from scipy import special
 
 from . import _validate as v
-from ._results import Interval
+from ._results import Interval, WithReason
 from ._validate import BoolArray, FloatArray, ReasonArray
 
 Alternative = Literal["two-sided", "less", "greater"]
@@ -41,7 +41,13 @@ _ZERO_BOTH = "zero variance in both arms: the t statistic is undefined"
 _MEAN_NONPOSITIVE = "mean <= 0: the lift's log-ratio interval is undefined"
 
 
-class MeanVar(NamedTuple):
+class _MeanVarFields(NamedTuple):
+    mean: FloatArray
+    var: FloatArray
+    reliable: BoolArray
+
+
+class MeanVar(WithReason, _MeanVarFields):
     """Mean and sample variance per cell.
 
     Attributes
@@ -52,18 +58,26 @@ class MeanVar(NamedTuple):
         The sample variance (``ddof = 1``); NaN where fewer than 2 units or not resolvable.
     reliable : ndarray of bool
         True exactly where ``var`` is a number.
-    reason : ndarray of object (str)
+    reason : ndarray of object (str), an attribute (not unpacked)
         ``""`` where ``mean`` and ``var`` are both defined, else why ``var`` (and perhaps
         ``mean``) is NaN.
     """
 
-    mean: FloatArray
-    var: FloatArray
-    reliable: BoolArray
-    reason: ReasonArray
+    def __new__(
+        cls, mean: FloatArray, var: FloatArray, reliable: BoolArray, reason: ReasonArray
+    ) -> MeanVar:
+        self = super().__new__(cls, mean, var, reliable)
+        self._set_reason(reason)
+        return self
 
 
-class WelchResult(NamedTuple):
+class _WelchResultFields(NamedTuple):
+    statistic: FloatArray
+    df: FloatArray
+    pvalue: FloatArray
+
+
+class WelchResult(WithReason, _WelchResultFields):
     """Welch's t-test per cell.
 
     Attributes
@@ -74,14 +88,16 @@ class WelchResult(NamedTuple):
         Welch-Satterthwaite degrees of freedom.
     pvalue : ndarray of float64
         The p-value; NaN where the cell is undefined.
-    reason : ndarray of object (str)
+    reason : ndarray of object (str), an attribute (not unpacked)
         ``""`` where defined, else why the fields are NaN (naming the arm).
     """
 
-    statistic: FloatArray
-    df: FloatArray
-    pvalue: FloatArray
-    reason: ReasonArray
+    def __new__(
+        cls, statistic: FloatArray, df: FloatArray, pvalue: FloatArray, reason: ReasonArray
+    ) -> WelchResult:
+        self = super().__new__(cls, statistic, df, pvalue)
+        self._set_reason(reason)
+        return self
 
 
 # --------------------------------------------------------------------------------------------
@@ -107,7 +123,7 @@ class Moments:
         Bounds on the absolute error of ``total`` and ``sumsq``: ``0.5 * 10**-decimals`` plus
         the float64 representation error (``eps * |value|``) at construction; the operands'
         bounds plus ``eps * |result|`` after ``+``, ``-`` and :meth:`sum`.
-    reason : ndarray of object (str)
+    reason : ndarray of object (str), an attribute (not unpacked)
         ``""`` for a usable cell, else why its moments are NaN.
 
     Raises

@@ -9,13 +9,19 @@ import numpy.typing as npt
 from scipy import special
 
 from . import _validate as v
+from ._results import WithReason
 from ._validate import FloatArray, ReasonArray
 
 #: Gauss-Hermite nodes of the posterior quadrature (accurate to about 1e-14, see Notes).
 QUADRATURE_NODES = 48
 
 
-class ProbabilityToBeat(NamedTuple):
+class _ProbabilityToBeatFields(NamedTuple):
+    probability: FloatArray
+    expected_loss: FloatArray
+
+
+class ProbabilityToBeat(WithReason, _ProbabilityToBeatFields):
     """Posterior comparison of two rates, per cell.
 
     Attributes
@@ -25,13 +31,16 @@ class ProbabilityToBeat(NamedTuple):
     expected_loss : ndarray of float64
         :math:`E[\\max(p_c - p_t, 0) \\mid \\text{data}]`: the conversion rate expected to be
         lost by choosing the treatment (in rate units: 0.001 is 0.1 percentage point).
-    reason : ndarray of object (str)
+    reason : ndarray of object (str), an attribute (not unpacked)
         ``""`` where defined, else why the cell is NaN.
     """
 
-    probability: FloatArray
-    expected_loss: FloatArray
-    reason: ReasonArray
+    def __new__(
+        cls, probability: FloatArray, expected_loss: FloatArray, reason: ReasonArray
+    ) -> ProbabilityToBeat:
+        self = super().__new__(cls, probability, expected_loss)
+        self._set_reason(reason)
+        return self
 
 
 def probability_to_beat(

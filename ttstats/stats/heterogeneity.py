@@ -9,12 +9,22 @@ import numpy.typing as npt
 from scipy import special
 
 from . import _validate as v
+from ._results import WithReason
 from ._validate import FloatArray, ReasonArray
 
 _TOO_FEW = "fewer than two groups with a defined estimate and a positive variance"
 
 
-class Heterogeneity(NamedTuple):
+class _HeterogeneityFields(NamedTuple):
+    statistic: FloatArray
+    df: FloatArray
+    pvalue: FloatArray
+    i_squared: FloatArray
+    groups: FloatArray
+    pooled: FloatArray
+
+
+class Heterogeneity(WithReason, _HeterogeneityFields):
     """Cochran's test that every group shares one effect, per cell.
 
     Attributes
@@ -33,17 +43,23 @@ class Heterogeneity(NamedTuple):
     pooled : ndarray of float64
         The inverse-variance weighted mean of the estimates (the common effect under the
         null).
-    reason : ndarray of object (str)
+    reason : ndarray of object (str), an attribute (not unpacked)
         ``""`` where defined, else why the cell is NaN.
     """
 
-    statistic: FloatArray
-    df: FloatArray
-    pvalue: FloatArray
-    i_squared: FloatArray
-    groups: FloatArray
-    pooled: FloatArray
-    reason: ReasonArray
+    def __new__(
+        cls,
+        statistic: FloatArray,
+        df: FloatArray,
+        pvalue: FloatArray,
+        i_squared: FloatArray,
+        groups: FloatArray,
+        pooled: FloatArray,
+        reason: ReasonArray,
+    ) -> Heterogeneity:
+        self = super().__new__(cls, statistic, df, pvalue, i_squared, groups, pooled)
+        self._set_reason(reason)
+        return self
 
 
 def cochran_q(estimate: npt.ArrayLike, variance: npt.ArrayLike, *, axis: int = -1) -> Heterogeneity:

@@ -31,7 +31,7 @@ from ._moment_arithmetic import (
     _validated,
     _welch_test,
 )
-from ._results import Interval
+from ._results import Interval, WithReason
 from ._validate import FloatArray, ReasonArray
 
 __all__ = [
@@ -51,19 +51,25 @@ __all__ = [
 _NO_ORDERS = "no orders (orders = 0)"
 
 
-class PointEstimate(NamedTuple):
+class _PointEstimateFields(NamedTuple):
+    value: FloatArray
+
+
+class PointEstimate(WithReason, _PointEstimateFields):
     """A point estimate without an interval (no variance is available).
 
     Attributes
     ----------
     value : ndarray of float64
         The estimate; NaN where undefined.
-    reason : ndarray of object (str)
+    reason : ndarray of object (str), an attribute (not unpacked)
         ``""`` where defined, else why ``value`` is NaN.
     """
 
-    value: FloatArray
-    reason: ReasonArray
+    def __new__(cls, value: FloatArray, reason: ReasonArray) -> PointEstimate:
+        self = super().__new__(cls, value)
+        self._set_reason(reason)
+        return self
 
 
 # --------------------------------------------------------------------------------------------
