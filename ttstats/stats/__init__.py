@@ -13,9 +13,10 @@ Undefined cells and their reasons
 A cell that has no answer (NaN input, ``n = 0``, a step count above the entries, a control
 rate of 0 for a lift, a zero variance that would make an interval a point or a p-value 0, ...)
 is NaN in every numeric field of the result, never a made-up 0, and nothing raises for it.
-Every result is a NamedTuple whose last field, ``reason``, is an object array of ``str`` of
-the same shape: ``""`` where the cell is defined, otherwise the first reason that applies,
-for example::
+Every result is a named tuple of its numbers (``low, high = proportion_interval(x, n)``, as
+scipy's ``statistic, pvalue``) with, beside them, the attribute ``reason``: an object array of
+``str`` of the same shape, ``""`` where the cell is defined, otherwise the first reason that
+applies, for example::
 
     >>> ci = proportion_interval([3, 5, 0], [10, 0, 4])
     >>> ci.reason.tolist()
