@@ -37,9 +37,9 @@ def v2() -> ttstats.Report:
 
 
 def expected_av_p(a_days: list[tuple[int, int]], b_days: list[tuple[int, int]]) -> float:
-    xa, na = A_DAYS[-1]
-    xb, nb = B_DAYS[-1]
-    tau2 = (0.1 * (xa + xb) / (na + nb)) ** 2  # the documented default, from the last look
+    xa, na = A_DAYS[0]
+    xb, nb = B_DAYS[0]
+    tau2 = (0.1 * (xa + xb) / (na + nb)) ** 2  # the documented default, from the first look
     inverse = []
     for (xc, nc), (xt, nt) in zip(a_days, b_days, strict=True):
         pt, pc = xt / nt, xc / nc

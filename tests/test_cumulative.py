@@ -158,3 +158,46 @@ def test_per_entry_metric_and_errors() -> None:
     with pytest.raises(ValueError, match="method"):
         cumulative(report, "A", method="exact")  # type: ignore[arg-type]
     assert "Cumulative 'Order' vs 'A'" in repr(res)
+
+
+def test_reports_over_different_periods_each_run_on_their_own_grid() -> None:
+    """A segment over days 3-6 beside an aggregate over days 1-3 (as in the API page's own
+    example, reports of one file may cover different periods): each report's running totals
+    and always-valid p-values are its own, and nothing outside its grid is made up."""
+
+    def report(segment: str | None, days: list[int], a: tuple[int, int], b: tuple[int, int]) -> str:
+        attrs = f' segment="{segment}" segmentId="7"' if segment else ""
+        body = "".join(
+            f'<sample start="2024-03-0{d}T00:00" duration="day">'
+            f'<recipe name="A"><step name="Entry">{a[0] + d}</step><step name="Order">{a[1]}</step></recipe>'
+            f'<recipe name="B"><step name="Entry">{b[0]}</step><step name="Order">{b[1] + d}</step></recipe>'
+            "</sample>"
+            for d in days
+        )
+        return (
+            f'<report campaignId="1" start="2024-03-0{days[0]}" end="2024-03-0{days[-1] + 1}" '
+            f'resolution="day" type="visit"{attrs}>{body}</report>'
+        )
+
+    plan = {
+        0: ("S1", [3, 4, 5, 6], (1000, 50), (1000, 60)),
+        1: (None, [1, 2, 3], (2000, 100), (2000, 120)),
+    }
+    xml = "<reports>" + "".join(report(*p) for p in plan.values()) + "</reports>"
+    rep = ttstats.read_report(xml)
+    res = cumulative(rep, "A", metric="Order")
+    last = compare(rep, "A", steps=["Order"])
+    for r, (_, days, a, b) in plan.items():
+        grid = res.in_grid[r]
+        assert grid.sum() == len(days)
+        assert (
+            np.isnan(res.av_p_value[r][~grid]).all() and np.isnan(res.cum_entries[r][~grid]).all()
+        )
+        n_a = np.cumsum([a[0] + d for d in days])
+        x_b = np.cumsum([b[1] + d for d in days])
+        n_b = np.arange(1, len(days) + 1) * b[0]
+        x_a = np.arange(1, len(days) + 1) * a[1]
+        expected = ttstats.stats.always_valid_pvalue(x_b, n_b, x_a, n_a).pvalue
+        np.testing.assert_allclose(res.av_p_value[r][grid][:, 1], expected, rtol=1e-12)
+        np.testing.assert_array_equal(res.cum_entries[r][grid][:, 0], n_a)
+        assert last.av_p_value[r, 1, 0] == pytest.approx(expected[-1], rel=1e-12)

@@ -167,14 +167,33 @@ def test_undefined_looks_carry_the_evidence_over() -> None:
     assert np.isnan(res.pvalue[4]) and res.reason[4] == "treatment: missing input (NaN)"
 
 
-def test_default_mixing_variance_is_ten_percent_of_the_pooled_rate() -> None:
+def test_default_mixing_variance_is_ten_percent_of_the_first_pooled_rate() -> None:
     xt, nt, xc, nc = [30, 70], [1000, 2000], [20, 50], [1000, 2000]
-    pooled = (70 + 50) / 4000
+    pooled = (30 + 20) / 2000  # the first look's pooled rate
     explicit = always_valid_pvalue(xt, nt, xc, nc, mixing_variance=(0.1 * pooled) ** 2)
     default = always_valid_pvalue(xt, nt, xc, nc)
     np.testing.assert_allclose(default.pvalue, explicit.pvalue, rtol=1e-14)
     none = always_valid_pvalue([0, 0], [10, 20], [0, 0], [10, 20])
     assert np.isnan(none.pvalue).all() and (none.reason != "").all()
+    # looks before the first conversion have no p-value; the rate is taken at the first one
+    late = always_valid_pvalue([0, 3, 9], [100, 200, 300], [0, 1, 4], [100, 200, 300])
+    assert np.isnan(late.pvalue[0]) and late.reason[0]
+    tau2 = (0.1 * 4 / 400) ** 2
+    fixed = always_valid_pvalue([3, 9], [200, 300], [1, 4], [200, 300], mixing_variance=tau2)
+    np.testing.assert_allclose(late.pvalue[1:], fixed.pvalue, rtol=1e-14)
+
+
+def test_a_later_look_never_changes_the_earlier_p_values() -> None:
+    """A pipeline re-reading the report every day sees the same series, one look longer."""
+    rng = np.random.default_rng(7)
+    days, traffic = 20, 500
+    x_t = np.cumsum(rng.binomial(traffic, 0.055, size=(200, days)), axis=1)
+    x_c = np.cumsum(rng.binomial(traffic, 0.05, size=(200, days)), axis=1)
+    n = np.cumsum(np.full((200, days), traffic), axis=1)
+    whole = always_valid_pvalue(x_t, n, x_c, n, axis=1).pvalue
+    for k in (1, 5, 12):
+        so_far = always_valid_pvalue(x_t[:, :k], n[:, :k], x_c[:, :k], n[:, :k], axis=1)
+        np.testing.assert_array_equal(so_far.pvalue, whole[:, :k])
 
 
 def test_mixing_variance_broadcasts_over_cells_not_looks() -> None:

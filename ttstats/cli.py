@@ -281,6 +281,7 @@ def _cmd_readout(args: argparse.Namespace) -> int:
         source=label,
         min_lift=args.min_lift,
         sequential=args.sequential,
+        mixing_variance=args.mixing_variance,
     )
     write_output(render(readout, args.format), args.output)
     return EXIT_OK
@@ -300,6 +301,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         segment=args.segment,
         min_lift=args.min_lift,
         sequential=args.sequential,
+        mixing_variance=args.mixing_variance,
     )
     print(decision.reason)
     return EXIT_OK if decision.passed else EXIT_NO
@@ -477,6 +479,16 @@ def _min_lift(text: str) -> float:
     return value
 
 
+def _mixing_variance(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not (math.isfinite(value) and value > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line (and exit status 2)."""
 
@@ -539,6 +551,15 @@ def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None
         help="decide on the always-valid (mSPRT) p-values over the samples: for an experiment "
         "looked at repeatedly (a pipeline run every day) rather than once, at a size fixed in "
         "advance",
+    )
+    cmd.add_argument(
+        "--mixing-variance",
+        metavar="TAU2",
+        type=_mixing_variance,
+        default=None,
+        help="the always-valid test's mixing variance, fixed before the experiment for the "
+        "strict guarantee: (planned lift x base rate)^2, e.g. 1.6e-05 for +10%% of 4%% "
+        "(default: (10%% of the first sample's pooled rate)^2)",
     )
 
 

@@ -98,7 +98,8 @@ def compare(
         when it looks significant. Both kinds are computed either way.
     mixing_variance : float, optional
         The mixing variance :math:`\tau^2` of the always-valid test
-        (:func:`~ttstats.stats.always_valid_pvalue`); default per cell, from its pooled rate.
+        (:func:`~ttstats.stats.always_valid_pvalue`); default per cell, from its pooled rate
+        at the first sample with a conversion (later samples never change it).
 
     Returns
     -------
@@ -222,6 +223,11 @@ def compare(
     raw = report.count
     if by_sample:
         counts, samples = raw, report.samples
+        if sequential:  # the always-valid verdicts run on totals over the samples
+            caveat = _visitor_caveat(report, "the running totals of the always-valid test")
+            if caveat:
+                warnings.warn(caveat, AggregationWarning, stacklevel=2)
+                notes.append(caveat)
     else:
         counts = _nansum_keep(raw, axis=1)[:, 0]
         samples = _total_axis(report.samples)
@@ -460,16 +466,23 @@ def _total_axis(samples: SampleAxis) -> SampleAxis:
     return SampleAxis(start, ("total",) if len(samples) else ())
 
 
-def _visitor_caveat(report: Report) -> str:
-    """The AggregationWarning text when visitor samples are summed, else ``""``."""
+def _visitor_caveat(
+    report: Report, how: str = "summing the samples", units: str = "entries and conversions"
+) -> str:
+    """The AggregationWarning text when ``how`` adds up visitor samples, else ``""``.
+
+    In a ``visitor`` report a returning visitor is counted in every sample that saw them, so
+    any sum over samples (the totals, running totals) counts visitor-samples, not visitors.
+    """
     many = report.present.sum(axis=1) > 1
     which = [i for i, info in enumerate(report.reports) if info.type == "visitor" and bool(many[i])]
     if not which:
         return ""
     return (
-        "summing the samples of a 'visitor' report counts a returning visitor once per "
-        f"sample (reports {which}); the entries and conversions compared are visitor-samples. "
-        "Pass by_sample=True or request a single-sample report for inference"
+        f"{how} of a 'visitor' report counts a returning visitor once per sample (reports "
+        f"{which}); the {units} compared are visitor-samples, so the test treats repeat "
+        "visits as independent. For inference on visitors, compare sample by sample "
+        "(by_sample=True) or request the whole period as one sample"
     )
 
 

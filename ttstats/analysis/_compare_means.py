@@ -13,7 +13,16 @@ from .._errors import AggregationWarning
 from ..parse import Report
 from ..stats import MeanVar, Moments, adjust_pvalues, average_order_value, revenue_per_visitor
 from ..stats.multiple import ADJUST_METHODS, AdjustMethod
-from ._compare import _alpha, _choice, _frozen, _nansum_keep, _not_count, _position, _total_axis
+from ._compare import (
+    _alpha,
+    _choice,
+    _frozen,
+    _nansum_keep,
+    _not_count,
+    _position,
+    _total_axis,
+    _visitor_caveat,
+)
 from ._comparison import BoolArray, FloatArray
 from ._means_comparison import MeansComparison
 from ._notes import NOTE_CONTROL, join, prefixed, text
@@ -197,7 +206,7 @@ def compare_means(
 
     notes: list[str] = []
     if not by_sample:
-        caveat = _visitor_caveat(report)
+        caveat = _visitor_caveat(report, units="units and values")
         if caveat:
             warnings.warn(caveat, AggregationWarning, stacklevel=2)
             notes.append(caveat)
@@ -376,19 +385,6 @@ def _revenue_step(report: Report, revenue_step: str | None) -> int:
     if not carried.any():
         raise ValueError("metric='revenue': no step of the report carries revenue")
     return int(np.flatnonzero(carried)[-1])
-
-
-def _visitor_caveat(report: Report) -> str:
-    """The AggregationWarning text when visitor samples are summed, else ``""``."""
-    many = report.present.sum(axis=1) > 1
-    which = [i for i, info in enumerate(report.reports) if info.type == "visitor" and bool(many[i])]
-    if not which:
-        return ""
-    return (
-        "summing the samples of a 'visitor' report counts a returning visitor once per "
-        f"sample (reports {which}); the units and values compared are visitor-samples. "
-        "Pass by_sample=True or request a single-sample report for inference"
-    )
 
 
 # --------------------------------------------------------------------------------------------

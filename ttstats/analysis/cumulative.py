@@ -8,11 +8,13 @@ sequence that stay valid however often one looks.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from .._errors import AggregationWarning
 from ..parse import Report, ReportInfo, SampleAxis
 from ..stats import (
     always_valid_pvalue,
@@ -23,7 +25,7 @@ from ..stats import (
 )
 from ..stats.hypothesis_tests import TEST_METHODS, TestMethod
 from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, ProportionMethod
-from ._compare import _alpha, _choice, _not_count, _position
+from ._compare import _alpha, _choice, _not_count, _position, _visitor_caveat
 from ._comparison import BoolArray, FloatArray, ObjectArray, _keep_objects, _labels
 from ._notes import NOTE_CONTROL, NOTE_NOT_COUNT, NOTE_PER_ENTRY, join, prefixed, text
 
@@ -211,7 +213,7 @@ def cumulative(
     mixing_variance : float, optional
         The mixing variance of the always-valid test
         (:func:`~ttstats.stats.always_valid_pvalue`); default per recipe, from the pooled
-        rate at the report's last sample.
+        rate at the first sample with a conversion (later samples never change it).
 
     Returns
     -------
@@ -224,6 +226,12 @@ def cumulative(
         ``control`` is not a recipe, ``metric`` or ``entry`` not a step.
     ValueError
         ``metric`` is ``entry``; an unknown method; ``alpha`` outside (0, 1).
+
+    Warns
+    -----
+    AggregationWarning
+        A ``visitor`` report with more than one sample: its running totals count a returning
+        visitor once per sample.
 
     Notes
     -----
@@ -266,6 +274,9 @@ def cumulative(
     j = _position(report.steps, name, "metric", "step")
     if j == e:
         raise ValueError(f"metric={name!r} is the entry step: nothing to compare")
+    caveat = _visitor_caveat(report, "the running totals")
+    if caveat:
+        warnings.warn(caveat, AggregationWarning, stacklevel=2)
     grid = np.asarray(report.in_grid, dtype=bool)[:, :, None]  # (report, sample, 1)
     x_raw, n_raw = report.count[..., j], report.count[..., e]  # (report, sample, recipe)
     not_reported = grid & (np.isnan(x_raw) | np.isnan(n_raw))
@@ -294,7 +305,7 @@ def cumulative(
     rate_ci = proportion_interval(xs, ns, method=method, alpha=a)
     lift_ci = lift_interval(xs, ns, xc, nc, method=lift_method, alpha=a)
     fixed = proportion_test(xs, ns, xc, nc, method=test)
-    av_in = np.where(outside, 0.0, xs), np.where(outside, 0.0, ns)  # before/after: no data
+    av_in = xs, ns  # NaN outside the report's grid: no look there
     av_c = av_in[0][..., c : c + 1], av_in[1][..., c : c + 1]
     av = always_valid_pvalue(*av_in, *av_c, mixing_variance=mixing_variance, axis=1)
     cs = confidence_sequence(*av_in, *av_c, alpha=a, mixing_variance=mixing_variance, axis=1)

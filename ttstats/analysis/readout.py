@@ -69,6 +69,7 @@ def build_readout(
     source: str | None = None,
     min_lift: float = 0.0,
     sequential: bool = False,
+    mixing_variance: float | None = None,
 ) -> Readout:
     r"""Read out an experiment: every recipe against the control, with its checks and caveats.
 
@@ -103,6 +104,10 @@ def build_readout(
     sequential : bool, default False
         Act on the always-valid verdicts (``outcome``, the summary) instead of the
         fixed-horizon ones; both are shown whenever a report holds more than one sample.
+    mixing_variance : float, optional
+        The mixing variance of the always-valid test (:func:`~ttstats.compare`); fix it
+        before the experiment starts for the strict guarantee. Default: from the first
+        sample's pooled rate.
 
     Returns
     -------
@@ -187,6 +192,7 @@ def build_readout(
             correction=correction,
             alpha=alpha,
             sequential=sequential,
+            mixing_variance=mixing_variance,
         )
         seg = segments_part(
             report,
@@ -298,6 +304,7 @@ def decide(
     segment: str | None = None,
     min_lift: float = 0.0,
     sequential: bool = False,
+    mixing_variance: float | None = None,
 ) -> Decision:
     """Does some recipe beat the control significantly, and by at least ``min_lift``?
 
@@ -355,6 +362,7 @@ def decide(
             correction=correction,
             alpha=alpha,
             sequential=sequential,
+            mixing_variance=mixing_variance,
         )
     by_report = verdicts(comp, report, metric=step, min_lift=floor, power=POWER)
     considered = tuple(v for r in chosen for v in by_report[r])

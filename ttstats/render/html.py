@@ -28,13 +28,14 @@ Examples
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from types import ModuleType
 from typing import TYPE_CHECKING, cast
 
-from .._errors import TTStatsError
+from .._errors import AggregationWarning, TTStatsError
 from ..analysis.readout_model import RateRow, Readout, Section, Verdict
 from ..analysis.readout_words import (
     MISSING,
@@ -459,7 +460,10 @@ class _Painter:
         if self.module is None:
             return ""
         try:
-            fig = draw()
+            with warnings.catch_warnings():
+                # the readout already carries the caveat (summed visitor samples) in words
+                warnings.simplefilter("ignore", AggregationWarning)
+                fig = draw()
         except (ValueError, IndexError, TTStatsError) as err:
             return (
                 f'<p class="note" data-plot="{kind}">Plot not drawn ({_e(caption)}): {_e(err)}</p>'

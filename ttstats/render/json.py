@@ -170,6 +170,15 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
             "looks": ro.looks,
             "act_on": ro.act_on,
             "method": "mSPRT, normal mixture on the difference of rates",
+            "mixing_variance": ro.comparison.mixing_variance,
+            **(
+                {
+                    "note": "default mixing variance: (10% of the pooled rate at each "
+                    "comparison's first sample with a conversion)^2"
+                }
+                if ro.comparison.mixing_variance is None
+                else {}
+            ),
         },
         "segments": {
             "available": ro.segment_analysis is not None,

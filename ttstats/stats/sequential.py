@@ -25,7 +25,7 @@ from ._validate import FloatArray
 #: its spread at differences of about 10% of the rate (a lift of +-10%).
 DEFAULT_MIXING_LIFT: Final = 0.1
 
-_NO_CONVERSIONS = "pooled rate is 0 or 1: no default mixing variance; pass mixing_variance"
+_NO_CONVERSIONS = "pooled rate still 0 or 1: no default mixing variance yet; pass mixing_variance"
 
 
 def always_valid_pvalue(
@@ -50,9 +50,12 @@ def always_valid_pvalue(
         :math:`\tau^2`, the variance of the normal mixture over the difference
         :math:`\theta = p_t - p_c` (positive; broadcastable to the inputs without ``axis``).
         It sets where the test is most powerful: near :math:`|\theta| \approx \tau`. Default:
-        :math:`(0.1\,\bar p)^2`, with :math:`\bar p` the pooled rate of both arms at the last
-        look (differences of about 10% of the rate). For the strict guarantee, fix it before
-        the experiment starts (e.g. from the planned base rate and the lift of interest).
+        :math:`(0.1\,\bar p)^2` (differences of about 10% of the rate), with :math:`\bar p` the
+        pooled rate of both arms at the first look where it lies strictly between 0 and 1
+        (looks before it have no p-value). It depends only on the data up to that look, so a
+        look added later never changes the p-values before it. For the strict guarantee, fix
+        it before the experiment starts (e.g. from the planned base rate and the lift of
+        interest).
     axis : int, default -1
         The look axis.
 
@@ -286,14 +289,18 @@ def _tau2(
                 f"{without}; got shape {tau2.shape}"
             ) from None
         return np.broadcast_to(out, shape)
-    # The pooled rate at the last look (running totals: the largest values along the axis).
+    # The pooled rate at the first look where it lies strictly between 0 and 1: fixed by the
+    # data up to that look, so that later looks never change an earlier look's p-value (a
+    # pipeline that re-reads the report every day sees the same series, one look longer).
     with np.errstate(invalid="ignore", divide="ignore"):
-        conv = np.nanmax(np.where(np.isnan(xt + xc), -np.inf, xt + xc), axis=axis, keepdims=True)
-        ent = np.nanmax(np.where(np.isnan(nt + nc), -np.inf, nt + nc), axis=axis, keepdims=True)
-        pooled = conv / ent
-    edge = ~((pooled > 0) & (pooled < 1))
-    reasons.flag(np.broadcast_to(edge, shape), _NO_CONVERSIONS)
-    return np.broadcast_to(np.where(edge, np.nan, (DEFAULT_MIXING_LIFT * pooled) ** 2), shape)
+        pooled = (xt + xc) / (nt + nc)
+    usable = (pooled > 0) & (pooled < 1)
+    first = np.argmax(usable, axis=axis, keepdims=True)
+    at_first = np.take_along_axis(pooled, first, axis=axis)
+    looks = np.arange(shape[axis]).reshape([-1 if d == axis else 1 for d in range(len(shape))])
+    before = (looks < first) | ~usable.any(axis=axis, keepdims=True)
+    reasons.flag(np.broadcast_to(before, shape), _NO_CONVERSIONS)
+    return np.broadcast_to(np.where(before, np.nan, (DEFAULT_MIXING_LIFT * at_first) ** 2), shape)
 
 
 def _running_reason(parts: _Parts, value: FloatArray) -> v.ReasonArray:
