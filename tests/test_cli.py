@@ -40,6 +40,23 @@ def test_inspect_strict_refuses(capsys: pytest.CaptureFixture[str]) -> None:
     assert err.count("\n") == 1 and "line 1, column 4" in err
 
 
+def test_example_writes_the_bundled_report(tmp_path: Path) -> None:
+    from ttstats.cli import example_report_path
+
+    target = tmp_path / "report.xml"
+    assert main(["example", "-o", str(target)]) == 0
+    assert target.read_bytes() == example_report_path().read_bytes()
+    done = run("example")
+    assert done.returncode == 0 and done.stdout == target.read_bytes()
+
+
+def test_subpackages_load_on_first_use() -> None:
+    code = "import ttstats; print(type(ttstats.simulate.example_spec()).__name__)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == b"ExperimentSpec"
+
+
 def test_inspect_stdin() -> None:
     done = run("inspect", "-", stdin=sample("v2-small.xml").read_bytes())
     assert done.returncode == 0

@@ -55,7 +55,7 @@ def test_readout_of_the_bundled_example(capsys: pytest.CaptureFixture[str]) -> N
     assert status == 0 and err == ""
     assert out.startswith("Readout: example-report.xml (bundled example)\n")
     words = " ".join(out.split())
-    assert "Free shipping banner in all segments: wins: +22.5% (95% CI +11.5% to +34.6%)" in words
+    assert "Free shipping banner (all visitors): wins: +22.5% (95% CI +11.5% to +34.6%)" in words
     assert "Bigger buy button: no verdict yet" in words
     for heading in ("Checks", "Other steps", "Engagement and revenue per entry", "Extreme orders"):
         assert heading in out

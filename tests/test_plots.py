@@ -63,7 +63,7 @@ matplotlib.use("Agg")
 ORDER = "Order Confirmation"
 EXAMPLE_STEPS = ("Display mboxes", "Page Count", "Time on Site", "Add to Cart", ORDER)
 EXAMPLE_RECIPES = ("Control", "Free shipping banner", "Bigger buy button")
-SEGMENTS = ("New visitors", "Returning visitors", "All segments")
+SEGMENTS = ("New visitors", "Returning visitors", "All visitors")
 
 # Three days, the second omitted by the API (zeros), one step counting page views (more
 # than the entries: a per-entry rate, no funnel stage).
@@ -209,7 +209,7 @@ def test_rates_of_one_named_segment_and_step_on_v2_small(
         assert point(bar)[1] == small_cmp.rate[1, k, j]
     # the aggregate, by position: Display mboxes / Entry summed by hand (see module docstring)
     agg = plot_rates(small_cmp, step="Display mboxes", report=-1).axes[0]
-    assert agg.get_title() == "All segments: Display mboxes"
+    assert agg.get_title() == "All visitors: Display mboxes"
     assert [point(b)[1] for b in errorbars(agg)] == pytest.approx([349 / 382, 352 / 392])
 
 
@@ -260,7 +260,7 @@ def test_cumulative_lift_bands_dates_and_values(
     (ax,) = fig.axes
     bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
     assert len(bands) == 2  # one per treatment
-    assert ORDER in ax.get_title() and "All segments" in ax.get_title()
+    assert ORDER in ax.get_title() and "All visitors" in ax.get_title()
     assert "95% delta interval" in ax.get_ylabel()
     zero = [x for x in ax.get_lines() if list(np.asarray(x.get_ydata())) == [0, 0]]
     assert len(zero) == 1
@@ -345,7 +345,7 @@ def test_sequential_p_values_and_confidence_sequence(
     fig = rendered(plot_sequential(example, "Control", alpha=0.1))
     left, right = fig.axes
     assert left.get_yscale() == "log"
-    assert "All segments" in left.get_title() and ORDER in left.get_title()
+    assert "All visitors" in left.get_title() and ORDER in left.get_title()
     assert "90% confidence sequence" in right.get_ylabel()
     alpha_line = [x for x in left.get_lines() if list(np.asarray(x.get_ydata())) == [0.1, 0.1]]
     assert len(alpha_line) == 1
@@ -413,7 +413,7 @@ def test_funnel_of_a_comparison_and_of_its_report_agree(
 ) -> None:
     for source in (example_cmp, example):
         (ax,) = rendered(plot_funnel(source, control="Control")).axes
-        assert ax.get_title() == "All segments: funnel"
+        assert ax.get_title() == "All visitors: funnel"
         assert ticks(ax) == list(EXAMPLE_STEPS)
         assert [b.get_label() for b in bars(ax)] == list(EXAMPLE_RECIPES)
         for k, container in enumerate(bars(ax)):
@@ -492,7 +492,7 @@ def planted() -> Any:
 def test_sensitivity_shows_means_lifts_and_the_flip(planted: Any) -> None:
     fig = rendered(plot_sensitivity(planted))
     mean_ax, lift_ax = fig.axes
-    assert ORDER in fig.get_suptitle() and "All segments" in fig.get_suptitle()
+    assert ORDER in fig.get_suptitle() and "All visitors" in fig.get_suptitle()
     assert "engagement" in fig.get_suptitle()
     cell = (-1, slice(None), planted.steps.index(ORDER), 0)
     assert np.asarray(line(mean_ax, "with extreme orders").get_ydata()) == pytest.approx(

@@ -321,6 +321,17 @@ def test_segment_selection(example: ttstats.Report) -> None:
     assert ro.verdicts[0].outcome == WINS  # README: p_adjusted 0.0052
     with pytest.raises(UnknownLabelError, match=r"segments are \['New visitors', 'Returning"):
         build_readout(example, segment="Old visitors")
+    with pytest.raises(UnknownLabelError, match="'All visitors' for the aggregate"):
+        build_readout(example, segment="Old visitors")
+    # the aggregate by the name the readout gives it, or "aggregate", in any case
+    aggregate = [i for i, info in enumerate(example.reports) if info.segment is None]
+    for name in ("All visitors", "aggregate", "ALL VISITORS"):
+        ro = build_readout(example, segment=name)
+        assert [s.report.index for s in ro.sections] == aggregate
+        by_name = decide(example, control="Control", metric=ORDER, segment=name)
+        default = decide(example, control="Control", metric=ORDER)
+        assert (by_name.passed, by_name.reason) == (default.passed, default.reason)
+        assert "in the aggregate (all visitors)" in default.reason
 
 
 @pytest.mark.parametrize(
@@ -525,7 +536,7 @@ def test_text_tables_are_aligned_and_say_the_verdicts(readout: Readout) -> None:
 def test_markdown(readout: Readout) -> None:
     md = readout_to_markdown(readout)
     assert md.startswith("# Readout: example\n")
-    assert "## All segments (aggregate of all segments, type visit)" in md
+    assert "## All visitors (aggregate of all segments, type visit)" in md
     table = [line for line in md.splitlines() if line.startswith("|")]
     assert table and all(line.endswith("|") for line in table)
     assert "|---|---:|" in md

@@ -102,6 +102,10 @@ def test_decide_sequential_and_the_check_command(
     banner = (new, comp.recipes.index(BANNER), j)
     assert comp.p_adjusted[banner] < 0.05 <= comp.av_p_adjusted[banner]
     assert f"always-valid adjusted p = {comp.av_p_adjusted[banner]:.4f}" in got.reason
+    # the always-valid view shows its confidence sequence, not the fixed-horizon interval
+    low, high = comp.cs_low[banner] * 100, comp.cs_high[banner] * 100
+    assert f"difference {low:+.2f} to {high:+.2f} points, 95% confidence sequence" in got.reason
+    assert "CI" not in got.reason
     assert decide(report, control="Control", metric=ORDER, segment="New visitors").passed
     base = ["check", str(example_report_path()), "--control", "Control", "--metric", ORDER]
     base += ["--segment", "New visitors"]

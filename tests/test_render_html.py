@@ -272,7 +272,7 @@ def test_checks_engagement_and_extreme_orders(report: ttstats.Report, doc: Any) 
     (checks,) = [s for s in doc.xpath("//section") if s.xpath("string(h2)") == "Checks"]
     rows = row_texts(checks)
     for seg, p in zip(srm["segment"], srm["p_value"], strict=True):
-        label = "All segments" if seg is None else seg
+        label = "All visitors" if seg is None else seg
         assert any(row[0] == label and p_fmt(p) in row for row in rows), label
     assert "Campaign consistency: the recipes add up" in text
 

@@ -79,3 +79,14 @@ __all__ = [
     "read_remote",
     "read_report",
 ]
+
+#: Subpackages loaded on first use (``ttstats.simulate.example_spec()`` after ``import ttstats``).
+_LAZY = ("render", "simulate", "stats")
+
+
+def __getattr__(name: str) -> object:
+    if name in _LAZY:
+        import importlib
+
+        return importlib.import_module(f"{__name__}.{name}")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

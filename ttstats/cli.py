@@ -287,6 +287,11 @@ def _cmd_readout(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _cmd_example(args: argparse.Namespace) -> int:
+    write_output(example_report_path().read_bytes(), args.output)
+    return EXIT_OK
+
+
 def _cmd_check(args: argparse.Namespace) -> int:
     report, _ = load(args.file)
     decision = decide(
@@ -470,8 +475,10 @@ def _alpha(text: str) -> float:
 
 
 def _min_lift(text: str) -> float:
+    """A lift as a fraction (``0.05``) or a percentage (``5%``)."""
+    percent = text.strip().endswith("%")
     try:
-        value = float(text)
+        value = float(text.strip().removesuffix("%")) / (100.0 if percent else 1.0)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not (math.isfinite(value) and value >= 0):
@@ -543,7 +550,8 @@ def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None
         metavar="X",
         type=_min_lift,
         default=0.0,
-        help="the smallest lift worth having, 0.05 for +5%% (default: 0)",
+        help="the smallest lift worth having, as a fraction or a percentage: 0.05 or 5%% for "
+        "+5%% (default: 0)",
     )
     cmd.add_argument(
         "--sequential",
@@ -567,6 +575,15 @@ def build_parser() -> argparse.ArgumentParser:
     parser = _Parser(
         prog="ttstats",
         description="Sound statistics from Test&Target Performance Report XML.",
+        epilog="examples:\n"
+        "  ttstats readout                      read out the bundled example report\n"
+        "  ttstats example -o report.xml        write that report to a file\n"
+        "  ttstats readout report.xml --format html --output readout.html\n"
+        '  ttstats check report.xml --control Control --metric "Order Confirmation" '
+        "--min-lift 5%\n\n"
+        "Exit status: 0 success (check: a recipe wins), 1 check: no recipe wins, 2 bad input. "
+        "Each command has --help; the README has the rest.",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--version", action="version", version=f"ttstats {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -587,6 +604,9 @@ def build_parser() -> argparse.ArgumentParser:
         "when FILE is omitted): each recipe against the control on the metric, with "
         "intervals, adjusted p-values and verdicts in words, the sample-ratio and Campaign "
         "checks, the other steps, engagement and revenue, extreme orders, and the power.",
+        epilog="Exit status: 0 when the readout was written, 2 on bad input (a missing or "
+        "unreadable file, an API error response, an unknown recipe, step or segment, an "
+        "invalid option), with one line on standard error.",
     )
     readout.add_argument("file", nargs="?", metavar="FILE", help="report file, or - for stdin")
     _statistics_options(readout, required=False)
@@ -619,6 +639,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--segment", metavar="NAME", help="decide on this segment (default: the aggregate)"
     )
     check.set_defaults(func=_cmd_check)
+    example = sub.add_parser(
+        "example",
+        help="write the bundled example report to a file, to try the other commands on",
+        description="Write the example report bundled with ttstats (version 2, four weeks of "
+        "daily samples, two segments and the aggregate, a control and two experiences, "
+        "engagement and revenue, simulated with a known truth) to PATH, or to standard output.",
+    )
+    example.add_argument(
+        "-o", "--output", metavar="PATH", default="-", help="where to write it (default: -)"
+    )
+    example.set_defaults(func=_cmd_example)
     _fetch_parser(sub)
     return parser
 

@@ -9,7 +9,7 @@ from typing import Final, Literal
 import numpy as np
 from scipy import special
 
-from .._errors import AggregationWarning
+from .._errors import AggregationWarning, UnknownLabelError
 from ..parse import Report
 from ..stats import MeanVar, Moments, adjust_pvalues, average_order_value, revenue_per_visitor
 from ..stats.multiple import ADJUST_METHODS, AdjustMethod
@@ -366,7 +366,12 @@ def _metrics(metric: object) -> tuple[str, ...]:
 
 def _engagement_step(report: Report, name: str) -> int:
     """The position of an engagement step; ValueError listing those with values if it has none."""
-    col = _position(report.steps, name, "metric", "step")
+    if name not in report.steps:
+        raise UnknownLabelError(
+            f"metric={name!r} is not a step of the report; steps are {list(report.steps)}, "
+            f"or {REVENUE!r} for the revenue"
+        )
+    col = report.steps.index(name)
     carried: BoolArray = ~np.all(np.isnan(report.engagement_count), axis=(0, 1, 2))
     carried |= ~np.all(np.isnan(report.campaign.engagement_count), axis=(0, 1))
     if not carried[col]:

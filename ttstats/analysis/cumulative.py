@@ -261,8 +261,8 @@ def cumulative(
     >>> print(last[cols].round(4).to_string(index=False))
                   recipe  cum_entries  cum_conversions  av_p_value
                  Control      19038.0            759.0         NaN
-    Free shipping banner      18750.0            916.0      0.0015
-       Bigger buy button      18835.0            773.0      0.8048
+    Free shipping banner      18750.0            916.0      0.0013
+       Bigger buy button      18835.0            773.0      0.8054
     """
     _choice(method, PROPORTION_METHODS, "method")
     _choice(lift_method, LIFT_METHODS, "lift_method")

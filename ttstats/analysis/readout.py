@@ -23,6 +23,7 @@ from ..stats.multiple import AdjustMethod
 from ..stats.proportions import ProportionMethod
 from ._compare import compare
 from .readout_model import (
+    AGGREGATE,
     Readout,
     ReadSummary,
     ReportRead,
@@ -338,7 +339,7 @@ def decide(
     >>> decide(report, control="A", metric="Order").passed
     True
     >>> decide(report, control="A", metric="Order", min_lift=0.5).reason
-    "no: no recipe beats 'A' on Order by at least +50.0% in all segments; best: 'B' +40.0% (95% CI +9.1% to +79.6%), adjusted p = 0.0077 (Holm)"
+    "no: no recipe beats 'A' on Order by at least +50.0% in the aggregate (all visitors); best: 'B' +40.0% (95% CI +9.1% to +79.6%), adjusted p = 0.0077 (Holm)"
     """
     ctrl, step = _labels(report, control, metric, entry)
     floor = _min_lift(min_lift)
@@ -367,7 +368,11 @@ def decide(
     by_report = verdicts(comp, report, metric=step, min_lift=floor, power=POWER)
     considered = tuple(v for r in chosen for v in by_report[r])
     winners = tuple(v for v in considered if v.meets_min_lift)
-    where = "in all segments" if segment is None else f"in segment {segment!r}"
+    where = (
+        f"in the aggregate ({AGGREGATE.lower()})"
+        if segment is None or _is_aggregate(report, segment)
+        else f"in segment {segment!r}"
+    )
     return Decision(
         passed=bool(winners),
         reason=decision_reason(
@@ -409,6 +414,14 @@ def _segment_names(report: Report) -> list[str]:
     return list(dict.fromkeys(i.segment for i in report.reports if i.segment is not None))
 
 
+def _is_aggregate(report: Report, segment: str) -> bool:
+    """``segment`` names the aggregate (:data:`AGGREGATE` or "aggregate", any case) and no
+    segment of the file is called so."""
+    if segment in _segment_names(report):
+        return False
+    return segment.strip().casefold() in (AGGREGATE.casefold(), "aggregate")
+
+
 def _chosen_reports(report: Report, segment: str | None) -> list[int]:
     """The reports shown, the aggregate first, then the segments in file order."""
     infos = report.reports
@@ -416,11 +429,16 @@ def _chosen_reports(report: Report, segment: str | None) -> list[int]:
         return [i for i, x in enumerate(infos) if x.segment is None] + [
             i for i, x in enumerate(infos) if x.segment is not None
         ]
-    chosen = [i for i, x in enumerate(infos) if x.segment == segment]
+    if _is_aggregate(report, segment):
+        chosen = [i for i, x in enumerate(infos) if x.segment is None]
+    else:
+        chosen = [i for i, x in enumerate(infos) if x.segment == segment]
     if not chosen:
+        has_aggregate = any(x.segment is None for x in infos)
         raise UnknownLabelError(
             f"segment={segment!r} is not a segment of the report; segments are "
             f"{_segment_names(report)}"
+            + (f" (and {AGGREGATE!r} for the aggregate report)" if has_aggregate else "")
         )
     return chosen
 

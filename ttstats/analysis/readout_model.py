@@ -32,8 +32,9 @@ UNDEFINED: Final = "no verdict possible"
 #: The outcomes, in the order above.
 OUTCOMES: tuple[str, ...] = (WINS, LOSES, NO_VERDICT, UNDEFINED)
 
-#: Label of the aggregate report (its segment is None).
-AGGREGATE: Final = "All segments"
+#: Label of the aggregate report (its segment is None): every visitor of the campaign, read
+#: from the file's own aggregate report (never a sum of segments, which may overlap).
+AGGREGATE: Final = "All visitors"
 
 
 @dataclass(frozen=True)
@@ -190,6 +191,9 @@ class Verdict:
         The always-valid verdict in words.
     av_p_adjusted : float
         The adjusted always-valid p-value.
+    diff, cs_low, cs_high : float
+        The difference of rates from the control and its always-valid confidence sequence
+        (at every look at once).
     prob_beat, expected_loss : float
         Posterior probability that the recipe beats the control, and the expected loss of
         choosing it (rate units).
@@ -233,6 +237,9 @@ class Verdict:
     sequential_outcome: str
     sequential_text: str
     av_p_adjusted: float
+    diff: float
+    cs_low: float
+    cs_high: float
     prob_beat: float
     expected_loss: float
     text: str

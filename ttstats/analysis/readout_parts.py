@@ -197,9 +197,13 @@ def extreme_part(
         return ExtremePart(None, None, (), f"not available: {err}", ())
     note = (
         f"order values of {order_values!r}: an order is extreme beyond the Campaign's mean "
-        f"+/- {res.k_sigma:g} standard deviations; 'at most' bounds how many of a recipe's "
-        "orders can lie beyond (Chebyshev, from its own moments); 'flips after' is the fewest "
-        "orders removed at the threshold that change the verdict of Welch's test"
+        f"+/- {res.k_sigma:g} standard deviations; 'at most extreme' bounds how many of a "
+        "recipe's orders can lie beyond (Chebyshev, from its own moments); 'mean vs control' "
+        "is Welch's test of the recipe's mean order value against the control's (unadjusted); "
+        "'flips after' is the fewest orders at the threshold whose removal from the recipe "
+        "would change that verdict (on the control's row: would change some recipe's verdict); "
+        "'p vs rest' is Welch's test of the recipe against the rest of the campaign "
+        "(Campaign minus the recipe)"
     )
     return ExtremePart(res, order_values, _extreme_rows(res), note, res.warnings)
 

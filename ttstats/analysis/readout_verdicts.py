@@ -28,7 +28,8 @@ from .readout_model import (
 from .readout_words import (
     ci_text,
     correction_name,
-    p_text,
+    level,
+    p_is,
     power_text,
     sequential_text,
     signed_pct,
@@ -227,6 +228,9 @@ def verdicts(
                     sequential_outcome=str(seq[r, k]),
                     sequential_text=seq_text,
                     av_p_adjusted=float(av_p[r, k]),
+                    diff=float(diff[r, k]),
+                    cs_low=_f(comp.cs_low, *at),
+                    cs_high=_f(comp.cs_high, *at),
                     prob_beat=_f(beat.probability, *at),
                     expected_loss=_f(beat.expected_loss, *at),
                     text=seq_text if comp.sequential else text,
@@ -321,11 +325,20 @@ def decision_reason(
     ``sequential``)."""
 
     def detail(v: Verdict) -> str:
-        kind = "always-valid adjusted p" if sequential else "adjusted p"
-        p = v.av_p_adjusted if sequential else v.p_adjusted
+        if sequential:  # the always-valid view: its confidence sequence, not a fixed interval
+            band = (
+                f"difference {v.cs_low * 100:+.2f} to {v.cs_high * 100:+.2f} points, "
+                f"{level(alpha)} confidence sequence"
+                if np.isfinite(v.cs_low) and np.isfinite(v.cs_high)
+                else "no confidence sequence"
+            )
+            return (
+                f"{signed_pct(v.lift)} ({band}), always-valid adjusted p "
+                f"{p_is(v.av_p_adjusted)} ({correction_name(correction)})"
+            )
         return (
-            f"{signed_pct(v.lift)} ({ci_text(v.lift_low, v.lift_high, alpha)}), {kind} = "
-            f"{p_text(p)} ({correction_name(correction)})"
+            f"{signed_pct(v.lift)} ({ci_text(v.lift_low, v.lift_high, alpha)}), adjusted p "
+            f"{p_is(v.p_adjusted)} ({correction_name(correction)})"
         )
 
     def largest(v: Verdict) -> float:

@@ -63,6 +63,18 @@ def p_text(p: float) -> str:
     return "<0.0001" if p < 0.0001 else f"{p:.4f}"
 
 
+def p_is(p: float) -> str:
+    """A p-value after its name in prose: ``"= 0.0123"``, ``"< 0.0001"``.
+
+    Examples
+    --------
+    >>> f"p {p_is(0.01234)}", f"p {p_is(0.00002)}"
+    ('p = 0.0123', 'p < 0.0001')
+    """
+    text = p_text(p)
+    return f"< {text[1:]}" if text.startswith("<") else f"= {text}"
+
+
 def probability_text(p: float) -> str:
     """A probability as a percentage that never rounds to a certainty.
 
@@ -150,7 +162,7 @@ def verdict_text(
     if outcome == NO_VERDICT:
         return (
             f"{NO_VERDICT}: {effect}, not significant after {name} correction "
-            f"(adjusted p = {p_text(p_adjusted)})"
+            f"(adjusted p {p_is(p_adjusted)})"
         )
     raise ValueError(f"unknown outcome {outcome!r}")
 
@@ -182,7 +194,7 @@ def sequential_text(
             f"look ({level(alpha)} confidence sequence)"
         )
     return (
-        f"always-valid: {outcome}, adjusted p = {p_text(av_p_adjusted)} "
+        f"always-valid: {outcome}, adjusted p {p_is(av_p_adjusted)} "
         f"({correction_name(correction)}){band}"
     )
 

@@ -44,7 +44,10 @@ DEFAULT_BACKOFF = 1.0
 #: A ``Retry-After`` longer than this (seconds) is not waited for: the error is raised.
 MAX_RETRY_AFTER = 300.0
 #: What to install when httpx is missing.
-NO_HTTPX = 'fetching reports needs httpx, an optional dependency: pip install "ttstats[fetch]"'
+NO_HTTPX = (
+    'fetching reports needs httpx, an optional dependency: pip install "ttstats[fetch]" '
+    '(from a checkout: pip install ".[fetch]")'
+)
 #: The rate limiter shared by every :func:`fetch_report` call that is given none.
 DEFAULT_LIMITER = RateLimiter()
 

@@ -60,7 +60,7 @@ if TYPE_CHECKING:
 __all__ = ["PLOT_INSTALL", "render_html"]
 
 #: How to get the plots when matplotlib is missing.
-PLOT_INSTALL = 'pip install "ttstats[plot]"'
+PLOT_INSTALL = 'pip install "ttstats[plot]" (from a checkout: pip install ".[plot]")'
 
 #: The page's only styling: inline, no external font or resource.
 STYLE = """

@@ -23,7 +23,7 @@ Examples
 >>> fig = plot_rates(ttstats.compare(ttstats.read_report(xml), "A"))
 >>> ax = fig.axes[0]
 >>> ax.get_title(), [bar.get_label() for bar in ax.containers]
-('All segments: Order', ['A', 'B'])
+('All visitors: Order', ['A', 'B'])
 >>> [t.get_text() for t in ax.texts]  # B's lift over A, significant
 ['+40.0% *']
 >>> figure_to_data_uri(fig)[:22]
@@ -50,11 +50,13 @@ try:
 except ImportError as exc:  # pragma: no cover - exercised in a subprocess by the tests
     raise ImportError(
         'ttstats.render.plots needs matplotlib, an optional dependency: pip install "ttstats[plot]"'
+        ' (from a checkout: pip install ".[plot]")'
     ) from exc
 
 from .._errors import UnknownLabelError
 from ..analysis import Comparison, Cumulative, cumulative
 from ..analysis._extreme_results import SENSITIVITY_MEASURES
+from ..analysis.readout_model import AGGREGATE
 from ..parse import Report, ReportInfo
 from ..stats.proportions import LiftMethod
 
@@ -90,8 +92,8 @@ RECIPE_COLORS: tuple[str, ...] = (
 )
 #: Colour that marks a flipped verdict.
 FLIP_COLOR = "#d62728"
-#: Label of the aggregate report (its segment is None).
-AGGREGATE_LABEL = "All segments"
+#: Label of the aggregate report (its segment is None), as in the readout.
+AGGREGATE_LABEL = AGGREGATE
 
 _PANEL_SIZE = (4.6, 4.0)
 # matplotlib.dates has no type hints for its locators and formatters (matplotlib 3.11)

@@ -13,7 +13,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..analysis.readout_model import NO_VERDICT, RateRow, Readout, Section, Verdict
+from ..analysis.readout_model import AGGREGATE, NO_VERDICT, RateRow, Readout, Section, Verdict
 from ..analysis.readout_words import (
     MISSING,
     count,
@@ -249,8 +249,8 @@ def _summary(ro: Readout) -> list[Block]:
     if not ro.sections:
         return []
     first = ro.sections[0]
-    where = "in all segments" if first.report.segment is None else f"in {first.label}"
-    items = [f"{v.recipe} {where}: {_both(ro, v)}." for v in first.verdicts]
+    where = first.label if first.report.segment is not None else AGGREGATE.lower()
+    items = [f"{v.recipe} ({where}): {_both(ro, v)}." for v in first.verdicts]
     if not items:
         items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
     flagged = [s.label for s in ro.sections if s.sample_ratio.flagged]
@@ -353,7 +353,7 @@ def _segments(ro: Readout) -> list[Block]:
 
 
 def _label(segment: str | None) -> str:
-    return "All segments" if segment is None else segment
+    return AGGREGATE if segment is None else segment
 
 
 def _section(ro: Readout, s: Section) -> list[Block]:
