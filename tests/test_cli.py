@@ -91,6 +91,77 @@ def test_bad_input_is_one_line_and_status_2(tmp_path: Path, setup: str, expect: 
     assert b"Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("command", ["inspect", "readout", "check"])
+@pytest.mark.parametrize(
+    ("setup", "expect"),
+    [
+        ("not_a_directory", "cannot read {path}: Not a directory"),
+        ("link_loop", "cannot read {path}: Too many levels of symbolic links"),
+        ("name_too_long", "cannot read {path}: File name too long"),
+        ("no_permission", "cannot read {path}: Permission denied"),
+        ("api_error", "{path}: the file is an API error response: API error"),
+    ],
+)
+def test_every_unreadable_file_is_one_line_naming_it(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    command: str,
+    setup: str,
+    expect: str,
+) -> None:
+    path = tmp_path / "report.xml"
+    if setup == "not_a_directory":
+        path.write_bytes(b"")
+        path = path / "inside.xml"
+    elif setup == "link_loop":
+        (tmp_path / "a").symlink_to(tmp_path / "b")
+        (tmp_path / "b").symlink_to(tmp_path / "a")
+        path = tmp_path / "a"
+    elif setup == "name_too_long":
+        path = tmp_path / ("x" * 300)
+    elif setup == "no_permission":  # root reads anything: let the reading itself refuse
+        import ttstats.cli
+
+        def refuse(source: object, **kwargs: object) -> None:
+            raise PermissionError(13, "Permission denied", str(source))
+
+        path.write_bytes(sample("v2-small.xml").read_bytes())
+        monkeypatch.setattr(ttstats.cli, "read_report", refuse)
+    else:
+        path.write_bytes(sample("error-401.xml").read_bytes())
+    args = [command, str(path)] + (
+        ["--control", "A", "--metric", "B"] if command == "check" else []
+    )
+    assert main(args) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith(f"ttstats: {expect.format(path=path)}"), captured.err
+    assert captured.err.count("\n") == 1
+
+
+def test_the_second_file_of_readout_is_named_in_its_errors(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    empty = tmp_path / "without.xml"
+    empty.write_bytes(b"")
+    assert main(["readout", "--without-extremes", str(empty)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ttstats: {empty}: line 1, column 1: no XML elements found")
+    other = str(sample("v2-small.xml"))
+    assert main(["readout", "--without-extremes", other]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"ttstats: the bundled example and {other}: the two reports do not")
+    assert "campaign id 4711 with extremes, 7 without (reports [0, 1, 2])" in err
+    assert err.count("\n") == 1
+
+
+def test_standard_input_is_named_so() -> None:
+    done = run("readout", "-", stdin=b"")
+    assert done.returncode == 2
+    assert done.stderr.startswith(b"ttstats: <stdin>: line 1, column 1: no XML elements found")
+
+
 def test_usage_error_is_status_2() -> None:
     done = run("inspect", "--nope")
     assert done.returncode == 2

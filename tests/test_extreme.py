@@ -286,11 +286,14 @@ SMALL = _small()
 @pytest.mark.parametrize(
     ("change", "message"),
     [
-        ({"campaign_id": 8}, "report 0: campaign id 7 with extremes, 8 without"),
-        ({"n_samples": 3}, "report 0: end date 2009-08-03 with extremes, 2009-08-04 without"),
+        ({"campaign_id": 8}, "campaign id 7 with extremes, 8 without (reports [0, 1, 2])"),
+        ({"n_samples": 3}, "end date 2009-08-03 with extremes, 2009-08-04 without (reports"),
         ({"start": "2009-08-02T00:00"}, "start date 2009-08-01 with extremes, 2009-08-02"),
-        ({"type": "visit"}, "report 1: type 'visitor' with extremes, 'visit' without"),
-        ({"segments": ("Segment 1", "Other")}, "report 1: segment 'Segment 2' with extremes"),
+        ({"type": "visit"}, "type 'visitor' with extremes, 'visit' without (reports [0, 1, 2])"),
+        (
+            {"segments": ("Segment 1", "Other")},
+            "segment 'Segment 2' with extremes, 'Other' without (report 1)",
+        ),
         ({"segments": ("Segment 1",)}, "3 report(s) with extremes, 2 without"),
         ({"recipes": ("Experience A", "C")}, "recipes differ: only with extremes ['Experience B']"),
         ({"steps": ("Entry", "Cart", ORDER)}, "steps differ: only with extremes ['Page Count']"),

@@ -28,7 +28,14 @@ from typing import BinaryIO, NoReturn
 import numpy as np
 
 from . import __version__
-from ._errors import FetchError, ReportParseError, ReportRepairWarning, TTApiError, TTStatsError
+from ._errors import (
+    FetchError,
+    ReportMismatchError,
+    ReportParseError,
+    ReportRepairWarning,
+    TTApiError,
+    TTStatsError,
+)
 from .analysis.readout import Readout, build_readout, decide
 from .client import (
     DEFAULT_RETRIES,
@@ -115,6 +122,14 @@ def load(arg: str | None, *, strict: bool = False) -> tuple[Report, str]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ReportRepairWarning)
             return read_report(source, strict=strict, progress=progress), label
+    except TTApiError as err:
+        raise UsageError(f"{label}: the file is an API error response: {err}") from None
+    except ReportParseError as err:
+        raise UsageError(f"{label}: {err}") from None
+    except FileNotFoundError:
+        raise UsageError(f"no such file: {label}") from None
+    except OSError as err:  # a directory, no permission, a loop of links, a name too long...
+        raise UsageError(f"cannot read {label}: {err.strerror or err}") from None
     finally:
         progress.close()
 
@@ -663,6 +678,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TTApiError as err:
         print(f"ttstats: the file is an API error response: {err}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except ReportMismatchError as err:
+        first = getattr(args, "file", None) or "the bundled example"
+        print(f"ttstats: {first} and {args.without_extremes}: {err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
     except (ReportParseError, TTStatsError) as err:
         where = getattr(args, "file", None) or "the bundled example"
         print(f"ttstats: {where}: {err}", file=sys.stderr)
@@ -676,8 +695,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"ttstats: no such file: {err.filename}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (IsADirectoryError, PermissionError) as err:
-        print(f"ttstats: cannot read {err.filename}: {err.strerror}", file=sys.stderr)
+    except OSError as err:
+        print(f"ttstats: cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("ttstats: interrupted", file=sys.stderr)

@@ -269,11 +269,15 @@ def _check_same_request(a: Report, b: Report) -> None:
         ("segment", "segment"),
         ("segment_id", "segment id"),
     )
+    differ: dict[tuple[str, str, str], list[int]] = {}  # one line per difference, all reports
     for i, (x, y) in enumerate(zip(a.reports, b.reports, strict=False)):
         for name, label in fields:
             vx, vy = _shown(getattr(x, name)), _shown(getattr(y, name))
             if vx != vy:
-                problems.append(f"report {i}: {label} {vx} with extremes, {vy} without")
+                differ.setdefault((label, vx, vy), []).append(i)
+    for (label, vx, vy), where in differ.items():
+        which = f"report {where[0]}" if len(where) == 1 else f"reports {where}"
+        problems.append(f"{label} {vx} with extremes, {vy} without ({which})")
     for what, xs, ys in (("recipes", a.recipes, b.recipes), ("steps", a.steps, b.steps)):
         only_a = [n for n in xs if n not in ys]
         only_b = [n for n in ys if n not in xs]
