@@ -20,6 +20,7 @@ from scipy import stats as sps
 from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import (
     confint_proportions_2indep,
+    power_proportions_2indep,
     proportion_confint,
     proportions_ztest,
 )
@@ -155,13 +156,15 @@ def test_summed_holm_family_is_one_report(summed: Comparison) -> None:
     assert set(summed.note[ctrl].ravel()) == {"control"}
 
 
-def test_summed_mdl_solves_its_defining_equation(summed: Comparison) -> None:
-    # The lift L at which p_t - p_c = (z_{0.975} + z_{0.8}) * unpooled SE (scipy quantiles).
-    k = sps.norm.ppf(0.975) + sps.norm.ppf(0.8)
+def test_summed_mdl_is_detected_by_the_corrected_test(summed: Comparison) -> None:
+    # The family of the aggregate: every recipe x step with a p-value (v2-small: 1 treatment x
+    # the steps that are proportions); the MDL is asked at alpha / m, where one comparison is
+    # significant alone after Holm. statsmodels' power of the pooled z-test there is 0.8.
+    m = int(np.sum(~np.isnan(summed.p_value[AGG])))
+    assert summed.mdl_alpha[AGG] == pytest.approx(0.05 / m, rel=1e-15)
     pc, lift = A_ORDER / A_N, summed.mdl[AGG, B, ORDER]
-    pt = pc * (1 + lift)
-    se = np.sqrt(pc * (1 - pc) / A_N + pt * (1 - pt) / B_N)
-    assert pt - pc == pytest.approx(k * se, rel=1e-9)
+    power = power_proportions_2indep(pc * lift, pc, B_N, ratio=A_N / B_N, alpha=0.05 / m).power
+    assert power == pytest.approx(0.8, abs=1e-4)
 
 
 def test_visitor_summing_warns_once_and_is_recorded(v2: ttstats.Report) -> None:

@@ -21,11 +21,13 @@ import jsonschema
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats as sps
 
 import ttstats
 from ttstats.analysis import Readout, UnknownLabelError, build_readout, decide
 from ttstats.analysis.readout_model import LOSES, NO_VERDICT, UNDEFINED, WINS
 from ttstats.cli import example_report_path
+from ttstats.cli import main as cli_main
 from ttstats.render.json import (
     SCHEMA_VERSION,
     readout_schema,
@@ -187,6 +189,9 @@ def test_more_samples_come_from_samples_to_detect(example: ttstats.Report) -> No
                 float(t["entries"]) / days[v.report],
                 n_c=float(c["entries"]),
                 n_t=float(t["entries"]),
+                # the level one comparison of the report's family needs after Holm: every
+                # recipe x step with a p-value in the report
+                alpha=0.05 / int(frame[frame.report == v.report].p_value.notna().sum()),
             )
             assert v.target_lift == target
             assert v.more_samples == float(expected.samples)
@@ -367,6 +372,59 @@ def test_decide(example: ttstats.Report) -> None:
     loses = decide(example, control=BANNER, metric=ORDER)
     assert not loses.passed
     assert {v.outcome for v in loses.verdicts} == {LOSES}
+
+
+def _one_day(a: tuple[int, int], b: tuple[int, int], kind: str = "visit", days: int = 1) -> str:
+    body = "".join(
+        f'<sample start="2024-03-0{d + 1}T00:00" duration="day">'
+        f'<recipe name="A"><step name="Entry">{a[0]}</step><step name="Order">{a[1]}</step></recipe>'
+        f'<recipe name="B"><step name="Entry">{b[0]}</step><step name="Order">{b[1]}</step></recipe>'
+        "</sample>"
+        for d in range(days)
+    )
+    return (
+        f'<reports><report campaignId="1" start="2024-03-01" end="2024-03-0{days + 1}" '
+        f'resolution="day" type="{kind}">{body}</report></reports>'
+    )
+
+
+def test_a_sample_ratio_mismatch_answers_no_unless_allowed(tmp_path: Path) -> None:
+    xml = _one_day((2000, 100), (2400, 200))
+    report = ttstats.read_report(xml)
+    p = sps.chisquare([2000, 2400]).pvalue  # an even split intended
+    assert p < 0.001
+    no = decide(report, control="A", metric="Order")
+    assert not no.passed and no.winners == ()
+    assert no.reason.startswith("no: sample ratio mismatch in the aggregate (all visitors)")
+    assert f"chi-square p {'< 0.0001' if p < 1e-4 else f'= {p:.4f}'}" in no.reason
+    assert "without this check: yes: 'B' beats 'A'" in no.reason
+    allowed = decide(report, control="A", metric="Order", allow_mismatch=True)
+    assert allowed.passed and "; caution: sample ratio mismatch" in allowed.reason
+    path = tmp_path / "report.xml"
+    path.write_text(xml)
+    args = ["check", str(path), "--control", "A", "--metric", "Order"]
+    assert cli_main(args) == 1
+    assert cli_main([*args, "--allow-mismatch"]) == 0
+
+
+def test_min_lift_is_never_met_by_an_undefined_lift() -> None:
+    # the control converts nobody: B wins on the difference, its lift is undefined
+    report = ttstats.read_report(_one_day((2000, 0), (2000, 30)))
+    assert decide(report, control="A", metric="Order").passed
+    refused = decide(report, control="A", metric="Order", min_lift=0.05)
+    assert not refused.passed and "by at least +5.0%" in refused.reason
+
+
+def test_summed_visitor_samples_add_a_caution() -> None:
+    report = ttstats.read_report(_one_day((2000, 100), (2000, 150), kind="visitor", days=2))
+    got = decide(report, control="A", metric="Order")
+    assert got.passed
+    assert got.reason.endswith(
+        "caution: the samples of a 'visitor' report were added up, "
+        "counting a returning visitor once per sample"
+    )
+    visits = ttstats.read_report(_one_day((2000, 100), (2000, 150), days=2))
+    assert "caution" not in decide(visits, control="A", metric="Order").reason
 
 
 def test_undefined_verdicts_say_why() -> None:

@@ -10,20 +10,33 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import optimize
 from scipy.stats import norm
-from statsmodels.stats.proportion import power_proportions_2indep
+from statsmodels.stats.proportion import (
+    power_proportions_2indep,
+    samplesize_proportions_2indep_onetail,
+)
 
 from ttstats.stats import minimum_detectable_lift, samples_to_detect
 
-K = norm.isf(0.025) + norm.ppf(0.8)  # z_{0.975} + z_{0.8} = 1.959964 + 0.841621 = 2.801585
+Z_ALPHA, Z_POWER = norm.isf(0.025), norm.ppf(0.8)  # 1.959964, 0.841621
 
 
-def _criterion(lift: float, q: float, n_c: float, n_t: float, k: float = K) -> float:
-    """By hand: |p_c L| - k sqrt(p_c(1-p_c)/n_c + p_t(1-p_t)/n_t), zero at detection."""
+def _criterion(lift: float, q: float, n_c: float, n_t: float, z_alpha: float = Z_ALPHA) -> float:
+    """By hand (Fleiss et al. 2003, 4.2): |d| - z_a sigma_0 - z_b sigma_1, zero at detection,
+    sigma_0 from the pooled rate (the pooled z-test's null variance), sigma_1 unpooled."""
     pt = q * (1 + lift)
-    return abs(q * lift) - k * math.sqrt(q * (1 - q) / n_c + pt * (1 - pt) / n_t)
+    pooled = (n_c * q + n_t * pt) / (n_c + n_t)
+    null = math.sqrt(pooled * (1 - pooled) * (1 / n_c + 1 / n_t))
+    alt = math.sqrt(q * (1 - q) / n_c + pt * (1 - pt) / n_t)
+    return abs(q * lift) - z_alpha * null - Z_POWER * alt
 
 
-CASES = [(0.05, 10_000, 10_000), (0.01, 2_000, 3_000), (0.5, 100, 100), (0.2, 50, 5_000)]
+CASES = [
+    (0.05, 10_000, 10_000),
+    (0.01, 2_000, 3_000),
+    (0.5, 100, 100),
+    (0.2, 50, 5_000),
+    (0.2, 5_000, 50),
+]
 
 
 @pytest.mark.parametrize(("q", "n_c", "n_t"), CASES)
@@ -35,15 +48,24 @@ def test_mdl_solves_the_criterion(q: float, n_c: float, n_t: float) -> None:
     assert got.reason.item() == ""
 
 
-def test_mdl_hand_example_and_statsmodels_power() -> None:
-    # By hand, p_c = 0.05, n = 10,000 per arm: a = k^2 0.95/1e4 = 7.4563e-4, b = 7.8489e-4,
-    # L = [b(0.9) + sqrt((0.9 b)^2 + 0.2(1 + b)(a + 0.95 b))] / (0.1(1 + b)) = 0.179836.
-    got = float(minimum_detectable_lift(0.05, 10_000, 10_000).lift)
-    assert got == pytest.approx(0.179836, abs=1e-6)
-    # Cross-check with statsmodels power_proportions_2indep, whose null variance is pooled
-    # (ours is unpooled): the power at our lift is 0.8 to within 0.001.
-    res = power_proportions_2indep(0.05 * got, 0.05, 10_000, ratio=1.0)
-    assert res.power == pytest.approx(0.8, abs=1e-3)
+@pytest.mark.parametrize(("q", "n_c", "n_t"), CASES)
+def test_statsmodels_power_at_the_mdl_is_the_power_asked(q: float, n_c: float, n_t: float) -> None:
+    # statsmodels' power of the pooled z-test (sample 1 the treatment, nobs2 = ratio * nobs1);
+    # it adds the wrong tail's rejections, which the MDL ignores: below 1e-4 here
+    lift = float(minimum_detectable_lift(q, n_c, n_t).lift)
+    res = power_proportions_2indep(q * lift, q, n_t, ratio=n_c / n_t)
+    assert res.power == pytest.approx(0.8, abs=1e-4)
+    assert res.power >= 0.8 - 1e-12
+
+
+def test_mdl_per_cell_alpha_as_in_a_family() -> None:
+    # alpha / m for a family of m = 10 comparisons: statsmodels' power at that level
+    lift = minimum_detectable_lift(0.05, [10_000, 2_000], [10_000, 3_000], alpha=[0.005, 0.05])
+    power = power_proportions_2indep(0.05 * lift.lift[0], 0.05, 10_000, alpha=0.005).power
+    assert power == pytest.approx(0.8, abs=1e-4)
+    assert lift.lift[1] == pytest.approx(float(minimum_detectable_lift(0.05, 2_000, 3_000).lift))
+    with pytest.raises(ValueError, match="alpha"):
+        minimum_detectable_lift(0.05, 100, 100, alpha=[0.05, 1.0])
 
 
 def test_mdl_alpha_power_and_undefined() -> None:
@@ -78,14 +100,16 @@ def test_invalid_rates() -> None:
         samples_to_detect(0.1, 0.05, 100, -1)
 
 
-def test_samples_to_detect_hand_example() -> None:
-    # 10% lift on 5%, 1000 entries per day per arm, none yet. By hand: a = 0.0475,
-    # b = 0.055 * 0.945 = 0.051975, c = (0.005/k)^2 = 3.18519e-6; need (a + b)/(1000 m) <= c,
-    # m >= 0.099475 / (1000 * 3.18519e-6) = 31.23 -> 32 days.
+def test_samples_to_detect_against_statsmodels_sample_size() -> None:
+    # 10% lift on 5%, 1000 entries per day per arm, none yet: statsmodels' sample size of the
+    # pooled z-test, 31,233.4 per arm, is 31.2 days -> 32 days
     res = samples_to_detect(0.10, 0.05, 1000, 1000)
-    assert float(res.samples) == 32
-    c = (0.005 / K) ** 2
-    assert math.ceil(0.099475 / (1000 * c)) == 32
+    per_arm = samplesize_proportions_2indep_onetail(0.005, 0.05, 0.8, ratio=1.0, alpha=0.05)
+    assert float(res.samples) == math.ceil(per_arm / 1000) == 32
+    # unequal traffic, 2 visitors of the treatment per control visitor
+    res = samples_to_detect(0.2, 0.03, 500, 1000)
+    per_arm = samplesize_proportions_2indep_onetail(0.006, 0.03, 0.8, ratio=0.5, alpha=0.05)
+    assert float(res.samples) == math.ceil(per_arm / 1000)
 
 
 @pytest.mark.parametrize(

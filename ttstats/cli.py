@@ -322,6 +322,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         min_lift=args.min_lift,
         sequential=args.sequential,
         mixing_variance=args.mixing_variance,
+        allow_mismatch=args.allow_mismatch,
     )
     print(decision.reason)
     return EXIT_OK if decision.passed else EXIT_NO
@@ -652,6 +653,12 @@ def build_parser() -> argparse.ArgumentParser:
     _statistics_options(check, required=True)
     check.add_argument(
         "--segment", metavar="NAME", help="decide on this segment (default: the aggregate)"
+    )
+    check.add_argument(
+        "--allow-mismatch",
+        action="store_true",
+        help="decide even when the sample-ratio check flags a mismatch (by default a "
+        "mismatch answers no: a broken allocation makes every verdict untrustworthy)",
     )
     check.set_defaults(func=_cmd_check)
     example = sub.add_parser(

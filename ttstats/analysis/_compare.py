@@ -136,8 +136,10 @@ def compare(
 
     Estimates. :math:`\hat p = x/n`, :math:`d = \hat p_t - \hat p_c`,
     :math:`\mathrm{lift} = \hat p_t/\hat p_c - 1` (NaN when :math:`\hat p_c = 0`). ``mdl`` is
-    the smallest upward lift detected with probability ``power`` = 0.8 by a two-sided test
-    at ``alpha`` at these entries (:func:`~ttstats.stats.minimum_detectable_lift`).
+    the smallest upward lift detected with probability ``power`` = 0.8 by the two-sided
+    pooled z-test at these entries (:func:`~ttstats.stats.minimum_detectable_lift`), at the
+    level ``mdl_alpha = alpha / m`` that one comparison needs to be significant alone after
+    the correction, ``m`` the comparisons in its family.
 
     Per-entry steps. A step whose count exceeds its entries anywhere in the file (any
     report, sample or recipe, the summary recipe included; e.g. "Time on Site" 1117 of
@@ -272,7 +274,10 @@ def compare(
     diff_ci = difference_interval(xb, nb, xc, nc, method=DIFF_METHOD, alpha=a)
     lift_ci = lift_interval(xb, nb, xc, nc, method=lift_method, alpha=a)
     res = proportion_test(xb, nb, xc, nc, method=test)
-    mdl = minimum_detectable_lift(p_c, nc, nb, alpha=a, power=POWER)
+    # a comparison significant alone after the correction has p < alpha / m (m: the family)
+    family = np.sum(~np.isnan(np.where(is_control, np.nan, res.pvalue)), axis=(-2, -1))
+    mdl_alpha = a / np.maximum(family, 1)
+    mdl = minimum_detectable_lift(p_c, nc, nb, alpha=mdl_alpha[..., None, None], power=POWER)
 
     def comparison(values: FloatArray) -> FloatArray:
         return np.where(is_control, np.nan, values)
@@ -325,6 +330,7 @@ def compare(
         p_adjusted=_frozen(p_adjusted),
         significant=_frozen(significant),
         mdl=_frozen(comparison(mdl.lift)),
+        mdl_alpha=_frozen(np.asarray(mdl_alpha, dtype=np.float64)),
         av_p_value=_frozen(av_p_value),
         av_p_adjusted=_frozen(av_p_adjusted),
         cs_low=_frozen(comparison(np.where(np.isnan(xb), np.nan, seq.low))),

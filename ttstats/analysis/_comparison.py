@@ -164,7 +164,14 @@ class Comparison:
         ``p_adjusted < alpha``, or ``av_p_adjusted < alpha`` when ``sequential``; False
         where NaN.
     mdl : ndarray of float64
-        Minimum detectable lift at these entries (two-sided ``alpha``, ``power``).
+        Minimum detectable lift at these entries with probability ``power``, by the pooled
+        z-test at ``mdl_alpha``: the level at which one comparison alone is significant after
+        the correction.
+    mdl_alpha : ndarray of float64
+        Shape ``(report,)``, or ``(report, sample)`` when ``by_sample``: ``alpha / m``, with
+        ``m`` the comparisons of the family that have a p-value (Holm, Bonferroni and
+        Benjamini-Hochberg all need ``p < alpha / m`` of a comparison that is significant
+        alone).
     note : ndarray of object (str)
         ``""`` for a healthy comparison, else why fields are NaN or what to keep in mind.
     per_entry : ndarray of bool
@@ -207,6 +214,7 @@ class Comparison:
     p_adjusted: FloatArray
     significant: BoolArray
     mdl: FloatArray
+    mdl_alpha: FloatArray
     av_p_value: FloatArray
     av_p_adjusted: FloatArray
     cs_low: FloatArray

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .._errors import TTStatsWarning, UnknownLabelError
+from .._errors import AggregationWarning, TTStatsWarning, UnknownLabelError
 from ..parse import Report
 from ..stats.hypothesis_tests import TestMethod
 from ..stats.multiple import AdjustMethod
@@ -45,7 +45,7 @@ from .readout_verdicts import (
     sample_ratio_row,
     verdicts,
 )
-from .readout_words import act_on_text
+from .readout_words import act_on_text, p_is
 
 __all__ = ["Decision", "Readout", "build_readout", "decide"]
 
@@ -306,6 +306,7 @@ def decide(
     min_lift: float = 0.0,
     sequential: bool = False,
     mixing_variance: float | None = None,
+    allow_mismatch: bool = False,
 ) -> Decision:
     """Does some recipe beat the control significantly, and by at least ``min_lift``?
 
@@ -314,6 +315,12 @@ def decide(
     ``sequential=True`` it decides on the always-valid p-values: the right choice for a
     pipeline that runs this check repeatedly (every day) and acts on the first yes, which
     a fixed-horizon p-value would answer wrongly far more often than ``alpha``.
+
+    A sample-ratio mismatch in a decided report (the recipes' entries do not follow an even
+    split, p < 0.001) means the allocation is broken and no verdict of that report can be
+    trusted: the answer is then "no", saying so, unless ``allow_mismatch``. Summed samples of
+    a ``visitor`` report add a caution to the reason (returning visitors are counted once per
+    sample).
 
     Returns
     -------
@@ -352,8 +359,8 @@ def decide(
             )
     else:
         chosen = _chosen_reports(report, segment)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", TTStatsWarning)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always", TTStatsWarning)
         comp = compare(
             report,
             ctrl,
@@ -373,14 +380,32 @@ def decide(
         if segment is None or _is_aggregate(report, segment)
         else f"in segment {segment!r}"
     )
-    return Decision(
-        passed=bool(winners),
-        reason=decision_reason(
-            winners, considered, ctrl, step, where, comp.alpha, floor, correction, sequential
-        ),
-        winners=winners,
-        verdicts=considered,
+    reason = decision_reason(
+        winners, considered, ctrl, step, where, comp.alpha, floor, correction, sequential
     )
+    srm = comp.sample_ratio
+    broken = [r for r in chosen if bool(srm.flagged[r])]
+    if broken:
+        r = broken[0]
+        mismatch = (
+            f"sample ratio mismatch {where}: the recipes' entries do not follow an even split "
+            f"(chi-square p {p_is(float(srm.p_value[r]))} < {srm.threshold:g}), so the traffic "
+            "allocation is broken and no verdict can be trusted"
+        )
+        if not allow_mismatch:
+            return Decision(
+                passed=False,
+                reason=f"no: {mismatch}; without this check: {reason}",
+                winners=(),
+                verdicts=considered,
+            )
+        reason += f"; caution: {mismatch}"
+    if any(issubclass(w.category, AggregationWarning) for w in seen):
+        reason += (
+            "; caution: the samples of a 'visitor' report were added up, counting a "
+            "returning visitor once per sample"
+        )
+    return Decision(passed=bool(winners), reason=reason, winners=winners, verdicts=considered)
 
 
 # --------------------------------------------------------------------------------------------

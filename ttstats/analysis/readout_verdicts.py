@@ -176,7 +176,8 @@ def verdicts(
     seq = _outcomes(av_p, diff, comp.alpha)
     outcome = seq if comp.sequential else fixed
     with np.errstate(invalid="ignore"):
-        meets = (outcome == WINS) & (np.isnan(lift) | (lift >= min_lift))
+        # a lift that is not defined (control rate 0) meets only the floor of no lift
+        meets = (outcome == WINS) & ((lift >= min_lift) | (np.isnan(lift) & (min_lift == 0)))
     if beat is None:
         beat = beat_control(comp)
 
@@ -253,8 +254,10 @@ def verdicts(
                         unit=unit[r],
                         mdl=mdl,
                         power=power,
-                        alpha=comp.alpha,
+                        alpha=float(comp.mdl_alpha[r]),
                         reason=why,
+                        family=round(comp.alpha / float(comp.mdl_alpha[r])),
+                        correction=comp.correction,
                     )
                     if waiting
                     else "",
@@ -297,7 +300,7 @@ def _samples_needed(
         p_c,
         traffic[:, c : c + 1],
         traffic,
-        alpha=comp.alpha,
+        alpha=np.asarray(comp.mdl_alpha)[:, None],
         power=power,
         n_c=entries[:, c : c + 1],
         n_t=entries,

@@ -208,14 +208,19 @@ def power_text(
     power: float,
     alpha: float,
     reason: str = "",
+    family: int = 1,
+    correction: str = "",
 ) -> str:
     """How many more samples the power question needs, in words.
+
+    ``alpha`` is the level the question was asked at: ``alpha / family`` of a readout whose
+    correction covers ``family`` comparisons.
 
     Examples
     --------
     >>> power_text(target_lift=0.03, more_samples=412, unit="day", mdl=0.146, power=0.8,
-    ...            alpha=0.05)
-    'a lift of +3.0% needs about 412 more days at the observed traffic to be detected with 80% power (two-sided alpha 0.05); detectable now: +14.6%'
+    ...            alpha=0.005, family=10, correction="holm")
+    'a lift of +3.0% needs about 412 more days at the observed traffic to be detected with 80% power (two-sided alpha 0.005 = 0.05/10, what Holm correction needs of one comparison of 10); detectable now: +14.6%'
     """
     now = f"; detectable now: {signed_pct(mdl)}" if defined(mdl) else ""
     what = f"a lift of {signed_pct(target_lift)}"
@@ -225,9 +230,15 @@ def power_text(
         return f"{what}: {reason or 'the samples needed are undefined'}{now}"
     if more_samples == 0:
         return f"{what} would already be detected with {power:.0%} power at the entries so far{now}"
+    level_text = f"two-sided alpha {alpha:.3g}"
+    if family > 1:
+        level_text += (
+            f" = {alpha * family:g}/{family}, what {correction_name(correction)} correction "
+            f"needs of one comparison of {family}"
+        )
     return (
         f"{what} needs about {plural(more_samples, 'more ' + unit)} at the observed traffic to "
-        f"be detected with {power:.0%} power (two-sided alpha {alpha:g}){now}"
+        f"be detected with {power:.0%} power ({level_text}){now}"
     )
 
 

@@ -231,8 +231,9 @@ def _header(ro: Readout) -> list[Block]:
             f"Method: {ro.metric} over {ro.entry} against {ro.control!r}; {level(ro.alpha)} "
             f"intervals ({ro.interval} for rates, {ro.lift_interval} for lifts, not adjusted); "
             f"{ro.test} test; {_correction_name(ro.correction)} correction over every recipe and "
-            f"step within a report; a verdict at adjusted p < {ro.alpha:g}; detectable lifts at "
-            f"{ro.power:.0%} power{floor}."
+            f"step within a report; a verdict at adjusted p < {ro.alpha:g}; detectable lifts (MDL) "
+            f"at {ro.power:.0%} power by the pooled z-test at alpha / m, the level one of m "
+            f"comparisons needs after the correction{floor}."
             + (
                 " AV: the always-valid (mSPRT) p-value over the samples, adjusted the same way, "
                 "with the confidence sequence of the difference."
@@ -254,11 +255,14 @@ def _summary(ro: Readout) -> list[Block]:
     if not items:
         items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
     flagged = [s.label for s in ro.sections if s.sample_ratio.flagged]
-    items.append(
-        "Sample ratio: MISMATCH in " + ", ".join(flagged) + "."
-        if flagged
-        else "Sample ratio: no mismatch flagged."
-    )
+    checked = [s for s in ro.sections if s.sample_ratio.p_value == s.sample_ratio.p_value]
+    if flagged:
+        items.append("Sample ratio: MISMATCH in " + ", ".join(flagged) + ".")
+    elif checked:
+        items.append("Sample ratio: no mismatch flagged.")
+    else:
+        why = ro.sections[0].sample_ratio.note or "no check possible"
+        items.append(f"Sample ratio: not checked ({why}).")
     if ro.campaign.checked:
         state = "consistent" if ro.campaign.consistent else "GAPS (see Checks)"
         items.append(f"Campaign consistency: {state}.")
