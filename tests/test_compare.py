@@ -188,6 +188,27 @@ def test_sample_ratio_summed(summed: Comparison) -> None:
     assert frame["entries"].tolist() == [408.0, 366.0, 774.0]
 
 
+@pytest.mark.filterwarnings("ignore::ttstats.AggregationWarning")  # v2-small: visitors
+def test_sample_ratio_against_an_intended_split(v2: ttstats.Report) -> None:
+    # A 30:70 split intended: scipy's chisquare against the expected entries 0.3 N, 0.7 N
+    res = compare(v2, "Experience A", split=[30, 70])
+    chi2, p = sps.chisquare([A_N, B_N], f_exp=[0.3 * (A_N + B_N), 0.7 * (A_N + B_N)])
+    assert res.sample_ratio.chi2[AGG] == pytest.approx(chi2, rel=1e-12)
+    assert res.sample_ratio.p_value[AGG] == pytest.approx(p, rel=1e-9)
+    assert res.split == pytest.approx((0.3, 0.7))
+    assert res.sample_ratio.flagged[AGG]  # 382:392 is far from 30:70
+    by_name = compare(v2, "Experience A", split={"Experience B": 7, "Experience A": 3})
+    assert by_name.sample_ratio.p_value[AGG] == res.sample_ratio.p_value[AGG]
+    for bad, match in (
+        ([1, 2, 3], "expected 2 shares"),
+        ([1, 0], "positive"),
+        ({"Experience A": 1}, "missing \\['Experience B'\\]"),
+        ({"Experience A": 1, "Experience B": 1, "C": 1}, "unknown \\['C'\\]"),
+    ):
+        with pytest.raises(ValueError, match=match):
+            compare(v2, "Experience A", split=bad)
+
+
 # -- (2) per sample ----------------------------------------------------------------------------
 def test_by_sample_shapes(per_day: Comparison) -> None:
     assert per_day.shape == (3, 2, 2, 4)

@@ -606,3 +606,18 @@ def test_repr(readout: Readout) -> None:
         "<Readout of 'example': 'Order Confirmation' vs 'Control', 3 section(s), 2 win(s) at "
         "alpha=0.05 (z, holm), 0 warning(s)>"
     )
+
+
+def test_intended_split_in_the_readout_json_and_check(example: ttstats.Report) -> None:
+    comp = ttstats.compare(example, "Control", split=[2, 1, 1])
+    ro = build_readout(example, split=[2, 1, 1])
+    doc = readout_to_json(ro)
+    jsonschema.Draft202012Validator(strict(readout_schema())).validate(doc)
+    assert doc["settings"]["split"] == pytest.approx([0.5, 0.25, 0.25])
+    for row in doc["checks"]["sample_ratio"]:
+        assert row["p_value"] == pytest.approx(comp.sample_ratio.p_value[row["report"]])
+    assert "against the intended split (Control 50.0%" in readout_to_text(ro)
+    path = str(example_report_path())
+    args = ["check", path, "--control", "Control", "--metric", ORDER]
+    assert cli_main(args) == 0  # an even split, as the example was simulated
+    assert cli_main([*args, "--split", "2,1,1"]) == 1  # 50:25:25 intended: broken allocation

@@ -94,12 +94,15 @@ def test_jeffreys_matches_statsmodels_except_bcd_edges(alpha: float) -> None:
 def test_adobe_documented_example() -> None:
     # Source: Adobe Target documentation, 32 conversions of 124 visitors = 25.81% +/- 7.7%.
     # By hand: p = 0.258065, sqrt(p(1-p)/123) = 0.0394543, times z = 1.959964 -> 0.0773291.
+    # The n - 1 tells it from Wald (sqrt(p(1-p)/124) * z = 0.0770166, also "7.7%").
     ci = proportion_interval(32, 124, method="adobe")
-    p = 32 / 124
-    assert round(p * 100, 2) == 25.81
+    centre = (float(ci.high) + float(ci.low)) / 2
+    assert round(centre * 100, 2) == 25.81
     assert (float(ci.high) - float(ci.low)) / 2 == pytest.approx(0.0773291, abs=1e-7)
-    assert round((float(ci.high) - p) * 100, 1) == 7.7
-    assert float(ci.low) == pytest.approx(p - 0.0773291, abs=1e-7)
+    assert round((float(ci.high) - centre) * 100, 1) == 7.7
+    assert float(ci.low) == pytest.approx(32 / 124 - 0.0773291, abs=1e-7)
+    wald = proportion_interval(32, 124, method="wald")
+    assert (float(wald.high) - float(wald.low)) / 2 == pytest.approx(0.0770166, abs=1e-7)
 
 
 def test_adobe_closed_form_over_grid() -> None:
@@ -276,7 +279,7 @@ def test_control_zero_still_has_difference() -> None:
 
 def test_all_converted_vs_almost_all_not_zero() -> None:
     # Regression: 1000/1000 vs 990/1000. Source: statsmodels confint_proportions_2indep
-    # newcomb = (0.005236, 0.018289) approximately; checked to 1e-9 against the call.
+    # newcomb = (0.004048, 0.018309) approximately; checked to 1e-9 against the call.
     ci = difference_interval(1000, 1000, 990, 1000)
     ref = confint_proportions_2indep(1000, 1000, 990, 1000, method="newcomb")
     assert float(ci.low) == pytest.approx(ref[0], rel=1e-9)

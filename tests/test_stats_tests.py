@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 import warnings
+from decimal import Decimal, getcontext
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -16,6 +18,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy import stats
+from statsmodels.stats import proportion as sm_proportion
 from statsmodels.stats.proportion import proportions_ztest
 
 from ttstats.stats import proportion_test, sample_ratio_test
@@ -27,6 +30,9 @@ ROWS = [(xt, nt, xc, nc) for xt, nt in SMALL for xc, nc in SMALL] + [
     (1000, 1000, 990, 1000),
     (355, 4003, 377, 4008),
     (45, 20_000, 70, 20_000),
+    (51_234, 1_000_000, 50_321, 1_000_000),
+    (999_500, 1_000_000, 999_300, 1_000_000),
+    (2_345_678, 40_000_000, 2_351_234, 40_000_000),
 ]
 ARR = np.array(ROWS, dtype=float)
 XT, NT, XC, NC = ARR.T
@@ -273,3 +279,63 @@ def test_srm_undefined_and_invalid() -> None:
         sample_ratio_test([5, 6], [1, 0])
     with pytest.raises(ValueError, match="weights"):
         sample_ratio_test([5, 6], [1, 2, 3])
+
+
+# -- last digits near a rate of 1 (Display mboxes runs at 92-100%) ----------------------------
+def _exact_statistics(xt: int, nt: int, xc: int, nc: int) -> dict[str, Decimal]:
+    """z, chi2, Yates and tt_legacy's t in exact rational arithmetic (a 50-digit square root)."""
+    getcontext().prec = 50
+    pt, pc = Fraction(xt, nt), Fraction(xc, nc)
+    big_n, s = nt + nc, xt + xc
+    pooled = Fraction(s, big_n)
+    z2 = (pt - pc) ** 2 / (pooled * (1 - pooled) * (Fraction(1, nt) + Fraction(1, nc)))
+    expected = [nt * pooled, nt * (1 - pooled), nc * pooled, nc * (1 - pooled)]
+    gap = max(abs(xt - nt * pooled) - Fraction(1, 2), Fraction(0))
+    yates = gap**2 * sum(1 / e for e in expected)
+    legacy2 = (pt - pc) ** 2 / (pc * (1 - pc) / nc + pt * (1 - pt) / nt)
+
+    def dec(q: Fraction) -> Decimal:
+        return Decimal(q.numerator) / Decimal(q.denominator)
+
+    sign = 1 if pt >= pc else -1
+    return {
+        "z": sign * dec(z2).sqrt(),
+        "chi2": dec(z2),
+        "yates": dec(yates),
+        "tt_legacy": sign * dec(legacy2).sqrt(),
+    }
+
+
+@pytest.mark.parametrize(
+    ("xt", "nt", "xc", "nc"),
+    [
+        (999_500, 10**6, 999_300, 10**6),
+        (9_995_000, 10**7, 9_993_000, 10**7),
+        (999_999, 10**6, 10**6, 10**6),
+        (999_999, 10**6, 99_999, 10**5),
+        (5, 10, 3, 12),
+    ],
+)
+def test_statistics_keep_their_last_digits_near_a_rate_of_one(
+    xt: int, nt: int, xc: int, nc: int
+) -> None:
+    exact = _exact_statistics(xt, nt, xc, nc)
+    for method, want in exact.items():
+        got = float(proportion_test(xt, nt, xc, nc, method=method).statistic)  # type: ignore[arg-type]
+        assert got == pytest.approx(float(want), rel=2e-15, abs=0), method
+
+
+def test_z_against_statsmodels_test_proportions_2indep() -> None:
+    # statsmodels' score test without correction is the pooled z-test. It subtracts rates, so
+    # near a rate of 1 its last digits go (1e-11 at 999,500 vs 999,300 of a million); the
+    # exact test above holds ours to 2e-15 there, hence 1e-9 here.
+    got = proportion_test(XT, NT, XC, NC, method="z")
+    for i, (xt, nt, xc, nc) in enumerate(ROWS):
+        if xt + xc in (0, nt + nc):
+            assert np.isnan(got.pvalue[i])
+            continue
+        ref = _quiet(
+            sm_proportion.test_proportions_2indep, xt, nt, xc, nc, method="score", correction=False
+        )
+        assert got.statistic[i] == pytest.approx(ref.statistic, rel=1e-9, abs=1e-14)
+        assert got.pvalue[i] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)

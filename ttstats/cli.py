@@ -297,6 +297,7 @@ def _cmd_readout(args: argparse.Namespace) -> int:
         min_lift=args.min_lift,
         sequential=args.sequential,
         mixing_variance=args.mixing_variance,
+        split=args.split,
     )
     write_output(render(readout, args.format), args.output)
     return EXIT_OK
@@ -322,6 +323,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         min_lift=args.min_lift,
         sequential=args.sequential,
         mixing_variance=args.mixing_variance,
+        split=args.split,
         allow_mismatch=args.allow_mismatch,
     )
     print(decision.reason)
@@ -502,6 +504,18 @@ def _min_lift(text: str) -> float:
     return value
 
 
+def _split(text: str) -> list[float]:
+    try:
+        shares = [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"expected numbers separated by commas, e.g. 50,25,25; got {text!r}"
+        ) from None
+    if not all(math.isfinite(x) and x > 0 for x in shares):
+        raise argparse.ArgumentTypeError(f"shares must be positive numbers, got {text!r}")
+    return shares
+
+
 def _mixing_variance(text: str) -> float:
     try:
         value = float(text)
@@ -575,6 +589,14 @@ def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None
         help="decide on the always-valid (mSPRT) p-values over the samples: for an experiment "
         "looked at repeatedly (a pipeline run every day) rather than once, at a size fixed in "
         "advance",
+    )
+    cmd.add_argument(
+        "--split",
+        metavar="SHARES",
+        type=_split,
+        default=None,
+        help="the intended share of traffic of each recipe, in recipe order, for the "
+        "sample-ratio check: 50,25,25 (default: an equal split)",
     )
     cmd.add_argument(
         "--mixing-variance",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple, TypeVar
 
 import numpy as np
@@ -59,6 +59,7 @@ def compare(
     by_sample: bool = False,
     sequential: bool = False,
     mixing_variance: float | None = None,
+    split: Sequence[float] | Mapping[str, float] | None = None,
 ) -> Comparison:
     r"""Compare every recipe with the control on every step, in every report at once.
 
@@ -100,14 +101,19 @@ def compare(
         The mixing variance :math:`\tau^2` of the always-valid test
         (:func:`~ttstats.stats.always_valid_pvalue`); default per cell, from its pooled rate
         at the first sample with a conversion (later samples never change it).
+    split : sequence of float or mapping of recipe to float, optional
+        The intended share of traffic of each recipe (in recipe order, or by name; any
+        positive scale: ``[50, 25, 25]``) that the sample-ratio check tests against; default
+        an equal split.
 
     Returns
     -------
     Comparison
         Labelled arrays ``entries, conversions, rate, rate_low, rate_high, diff, diff_low,
         diff_high, lift, lift_low, lift_high, statistic, p_value, p_adjusted, significant,
-        mdl, av_p_value, av_p_adjusted, cs_low, cs_high, note``, the ``per_entry`` flag of each step, the ``sample_ratio`` check, the
-        methods and ``warnings``; :meth:`Comparison.to_frame` gives one row per cell.
+        mdl, av_p_value, av_p_adjusted, cs_low, cs_high, note``, the ``per_entry`` flag of
+        each step, the ``sample_ratio`` check, the methods and ``warnings``;
+        :meth:`Comparison.to_frame` gives one row per cell.
 
     Raises
     ------
@@ -118,7 +124,7 @@ def compare(
     ValueError
         An unknown method name (the message names the argument: ``method``,
         ``lift_method``, ``test``, ``correction``), ``alpha`` outside (0, 1), a step given
-        twice.
+        twice, a ``split`` that is not one positive share per recipe.
 
     Warns
     -----
@@ -168,7 +174,8 @@ def compare(
     than the fixed-horizon one.
 
     Sample ratio. Per report (per sample when ``by_sample``), Pearson's chi-square of the
-    recipes' entries against an equal split (:func:`~ttstats.stats.sample_ratio_test`),
+    recipes' entries against the intended ``split`` (equal by default;
+    :func:`~ttstats.stats.sample_ratio_test`),
     flagged below p = 0.001; each flagged report is listed in ``warnings``. A report
     with a single recipe has no split to check (NaN, reason :data:`NOTE_SINGLE_RECIPE`).
 
@@ -304,7 +311,8 @@ def compare(
     )
     note = _sequential_note(note, seq.reason, np.isnan(p_value) | ~np.isnan(av_p_value))
 
-    srm = _sample_ratio(report, n, samples, by_sample)
+    split_shares = _split(report, split)
+    srm = _sample_ratio(report, n, samples, by_sample, split_shares)
     notes.extend(_sample_ratio_notes(report, srm, by_sample))
     return Comparison(
         reports=report.reports,
@@ -347,6 +355,7 @@ def compare(
         correction=correction,
         sequential=bool(sequential),
         mixing_variance=None if mixing_variance is None else float(mixing_variance),
+        split=None if split_shares is None else tuple(float(v) for v in split_shares),
         warnings=tuple(notes),
     )
 
@@ -523,13 +532,49 @@ def _frozen(arr: _A) -> _A:
 # --------------------------------------------------------------------------------------------
 # Sample ratio
 # --------------------------------------------------------------------------------------------
+def _split(
+    report: Report, split: Sequence[float] | Mapping[str, float] | None
+) -> FloatArray | None:
+    """The intended shares in recipe order (summing to 1), or None for an equal split."""
+    if split is None:
+        return None
+    if isinstance(split, Mapping):
+        unknown = [name for name in split if name not in report.recipes]
+        missing = [name for name in report.recipes if name not in split]
+        if unknown or missing:
+            raise ValueError(
+                f"split: give a share for every recipe {list(report.recipes)}; "
+                f"unknown {unknown}, missing {missing}"
+            )
+        values = [split[name] for name in report.recipes]
+    else:
+        values = list(split)
+    try:
+        shares = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError):
+        raise ValueError(f"split: expected numbers, got {values!r}") from None
+    if shares.shape != (len(report.recipes),):
+        raise ValueError(
+            f"split: expected {len(report.recipes)} shares (one per recipe "
+            f"{list(report.recipes)}), got {len(values)}"
+        )
+    if not (np.isfinite(shares) & (shares > 0)).all():
+        raise ValueError(f"split: shares must be positive numbers, got {values!r}")
+    out: FloatArray = shares / shares.sum()
+    return out
+
+
 def _sample_ratio(
-    report: Report, n: FloatArray, samples: SampleAxis, by_sample: bool
+    report: Report,
+    n: FloatArray,
+    samples: SampleAxis,
+    by_sample: bool,
+    split: FloatArray | None = None,
 ) -> SampleRatio:
-    """Chi-square of the recipes' entries against an equal split, per report [per sample]."""
+    """Chi-square of the recipes' entries against the intended split, per report [sample]."""
     shape = n.shape[:-1]
     if n.shape[-1] >= 2:
-        res = sample_ratio_test(n, axis=-1)
+        res = sample_ratio_test(n, split, axis=-1)
         chi2, pval, reason = res.statistic, res.pvalue, res.reason
     else:
         chi2 = np.full(shape, np.nan)
@@ -561,7 +606,7 @@ def _sample_ratio_notes(report: Report, srm: SampleRatio, by_sample: bool) -> li
         where = f" in {int(flagged[i].sum())} of {flagged.shape[1]} samples" if by_sample else ""
         out.append(
             f"sample ratio mismatch in report {i} ({seg}){where}: the recipes' entries depart "
-            f"from an equal split (p < {SAMPLE_RATIO_THRESHOLD:g}); check the traffic "
+            f"from the intended split (p < {SAMPLE_RATIO_THRESHOLD:g}); check the traffic "
             "allocation before trusting the comparisons"
         )
     return out

@@ -91,7 +91,8 @@ class SampleRatio(NamedTuple):
     entries : ndarray of float64
         Total entries over the recipes (NaN when a recipe's entries are not reported).
     chi2 : ndarray of float64
-        Pearson's chi-square of the recipes' entries against an equal split.
+        Pearson's chi-square of the recipes' entries against the intended split
+        (:attr:`Comparison.split`, equal when None).
     p_value : ndarray of float64
         Its upper tail with ``recipes - 1`` degrees of freedom.
     flagged : ndarray of bool
@@ -185,6 +186,9 @@ class Comparison:
         The methods used.
     mixing_variance : float or None
         The mSPRT mixing variance passed to :func:`compare` (None: the default, per cell).
+    split : tuple of float or None
+        The intended share of each recipe (summing to 1) the sample-ratio check tested
+        against; None: an equal split.
     warnings : tuple of str
         What a reader of the result must know: the caveat of summing visitor samples (also
         emitted as :class:`~ttstats.AggregationWarning`) and every flagged sample-ratio
@@ -231,6 +235,7 @@ class Comparison:
     correction: str
     sequential: bool = False
     mixing_variance: float | None = None
+    split: tuple[float, ...] | None = None
     warnings: tuple[str, ...] = ()
 
     # -- labels ---------------------------------------------------------------------------

@@ -71,6 +71,7 @@ def build_readout(
     min_lift: float = 0.0,
     sequential: bool = False,
     mixing_variance: float | None = None,
+    split: Sequence[float] | None = None,
 ) -> Readout:
     r"""Read out an experiment: every recipe against the control, with its checks and caveats.
 
@@ -109,6 +110,9 @@ def build_readout(
         The mixing variance of the always-valid test (:func:`~ttstats.compare`); fix it
         before the experiment starts for the strict guarantee. Default: from the first
         sample's pooled rate.
+    split : sequence of float, optional
+        The intended share of traffic of each recipe, in recipe order (``[50, 25, 25]``), for
+        the sample-ratio check; default an equal split.
 
     Returns
     -------
@@ -194,6 +198,7 @@ def build_readout(
             alpha=alpha,
             sequential=sequential,
             mixing_variance=mixing_variance,
+            split=split,
         )
         seg = segments_part(
             report,
@@ -306,6 +311,7 @@ def decide(
     min_lift: float = 0.0,
     sequential: bool = False,
     mixing_variance: float | None = None,
+    split: Sequence[float] | None = None,
     allow_mismatch: bool = False,
 ) -> Decision:
     """Does some recipe beat the control significantly, and by at least ``min_lift``?
@@ -371,6 +377,7 @@ def decide(
             alpha=alpha,
             sequential=sequential,
             mixing_variance=mixing_variance,
+            split=split,
         )
     by_report = verdicts(comp, report, metric=step, min_lift=floor, power=POWER)
     considered = tuple(v for r in chosen for v in by_report[r])

@@ -133,6 +133,9 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
             "min_lift": ro.min_lift,
             "segment": ro.segment,
             "sequential": ro.sequential,
+            "split": list(ro.comparison.split)
+            if ro.comparison.split is not None
+            else [1.0 / len(ro.comparison.recipes)] * len(ro.comparison.recipes),
         },
         "warnings": [{"source": "read", "message": w} for w in rd.parse_warnings]
         + [{"source": "analysis", "message": w} for w in ro.warnings],

@@ -312,7 +312,7 @@ def _checks(ro: Readout) -> list[Block]:
     blocks: list[Block] = [
         Heading("Checks", 2),
         Paragraph(
-            "Sample ratio: chi-square of the recipes' entries against an equal split, "
+            f"Sample ratio: chi-square of the recipes' entries against {_split_text(ro)}, "
             f"flagged below p = {threshold:g}."
         ),
         _table("report<|type<|entries>|chi2>|p>|result<", rows),
@@ -354,6 +354,16 @@ def _segments(ro: Readout) -> list[Block]:
         Paragraph(f"Does the lift differ between segments? {_capital(ro.segments_note)}."),
         _table(spec, body),
     ]
+
+
+def _split_text(ro: Readout) -> str:
+    split = ro.comparison.split
+    if split is None:
+        return "an equal split"
+    shares = ", ".join(
+        f"{name} {share:.1%}" for name, share in zip(ro.comparison.recipes, split, strict=True)
+    )
+    return f"the intended split ({shares})"
 
 
 def _label(segment: str | None) -> str:

@@ -28,7 +28,6 @@ def proportion_test(
     n_t: npt.ArrayLike,
     x_c: npt.ArrayLike,
     n_c: npt.ArrayLike,
-    *,
     method: TestMethod = "z",
     alternative: Alternative = "two-sided",
 ) -> TestResult:
@@ -151,20 +150,21 @@ def _pooled(
 ) -> tuple[FloatArray, FloatArray]:
     big_n = nt + nc
     s = xt + xc
-    pooled = s / big_n
-    reasons.flag((s == 0) | (s == big_n), _POOLED_EDGE)
-    d = xt / nt - xc / nc
-    z = d / np.sqrt(pooled * (1.0 - pooled) * (1.0 / nt + 1.0 / nc))
+    f = big_n - s  # failures: with s, exact integers, so p(1 - p) = s f / N^2 keeps every digit
+    reasons.flag((s == 0) | (f == 0), _POOLED_EDGE)
+    # x_t/n_t - x_c/n_c = (x_t n_c - x_c n_t) / (n_t n_c): the numerator is exact while the
+    # products stay below 2**53, where subtracting two rates near 1 would lose digits
+    num = xt * nc - xc * nt
+    z = num / np.sqrt(s * f * (nt * nc) / big_n)
     if method == "z":
         return z, _normal_p(z, alternative)
     if method == "chi2":
         chi2 = z * z
     else:
-        # Expected counts of the 2x2 table; |O - E| is the same in all four cells.
-        e_t1, e_t0 = nt * pooled, nt * (1.0 - pooled)
-        e_c1, e_c0 = nc * pooled, nc * (1.0 - pooled)
-        gap = np.maximum(np.abs(xt - e_t1) - 0.5, 0.0)
-        chi2 = gap * gap * (1.0 / e_t1 + 1.0 / e_t0 + 1.0 / e_c1 + 1.0 / e_c0)
+        # Yates: |O - E| is the same in all four cells, |x_t - n_t s/N| = |num| / N, and the
+        # sum of 1/E over the cells is N^3 / (n_t n_c s f)
+        gap = np.maximum(np.abs(num) / big_n - 0.5, 0.0)
+        chi2 = gap * gap * (big_n / (nt * nc)) * (big_n / s) * (big_n / f)
     return chi2, np.asarray(special.chdtrc(1.0, chi2), dtype=np.float64)
 
 
@@ -177,20 +177,22 @@ def _t_test(
     alternative: str,
     reasons: v.Reasons,
 ) -> tuple[FloatArray, FloatArray]:
-    pt, pc = xt / nt, xc / nc
+    # rates and their variances from the counts: x(n - x) keeps every digit near p = 1
+    d = (xt * nc - xc * nt) / (nt * nc)
+    vt, vc = xt * (nt - xt) / (nt * nt), xc * (nc - xc) / (nc * nc)  # p(1 - p)
     if method == "adobe":
         reasons.flag((nt < 2) | (nc < 2), _ADOBE_N1)
         # s^2 / n with s^2 = p(1-p) n/(n-1)
-        wt = pt * (1.0 - pt) / (nt - 1.0)
-        wc = pc * (1.0 - pc) / (nc - 1.0)
+        wt = vt / (nt - 1.0)
+        wc = vc / (nc - 1.0)
         se2 = wt + wc
         df = se2 * se2 / (wt * wt / (nt - 1.0) + wc * wc / (nc - 1.0))
     else:
-        se2 = pc * (1.0 - pc) / nc + pt * (1.0 - pt) / nt
+        se2 = vc / nc + vt / nt
         df = nt + nc - 2.0
         reasons.flag(df <= 0, _LEGACY_DF)
     reasons.flag(se2 == 0, _T_ZERO_SE)
-    t = (pt - pc) / np.sqrt(se2)
+    t = d / np.sqrt(se2)
     return t, _t_p(t, df, alternative)
 
 

@@ -17,8 +17,8 @@ ADJUST_METHODS: tuple[str, ...] = ("bonferroni", "holm", "fdr_bh")
 
 def adjust_pvalues(
     p: npt.ArrayLike,
-    *,
     method: AdjustMethod = "holm",
+    *,
     axis: int = -1,
 ) -> FloatArray:
     r"""Adjusted p-values: each 1-D slice along ``axis`` is one family, all families at once.

@@ -54,7 +54,6 @@ def minimum_detectable_lift(
     p_c: npt.ArrayLike,
     n_c: npt.ArrayLike,
     n_t: npt.ArrayLike,
-    *,
     alpha: npt.ArrayLike = 0.05,
     power: float = 0.8,
 ) -> MinimumDetectableLift:
@@ -148,9 +147,9 @@ def samples_to_detect(
     p_c: npt.ArrayLike,
     rate_per_sample_c: npt.ArrayLike,
     rate_per_sample_t: npt.ArrayLike,
-    *,
     alpha: npt.ArrayLike = 0.05,
     power: float = 0.8,
+    *,
     n_c: npt.ArrayLike = 0,
     n_t: npt.ArrayLike = 0,
 ) -> SamplesToDetect:

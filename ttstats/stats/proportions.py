@@ -49,7 +49,6 @@ _SCORE_NO_ROOT = "score interval: no bracketing root found"
 def proportion_interval(
     x: npt.ArrayLike,
     n: npt.ArrayLike,
-    *,
     method: ProportionMethod = "wilson",
     alpha: float = 0.05,
 ) -> Interval:
@@ -179,7 +178,6 @@ def difference_interval(
     n_t: npt.ArrayLike,
     x_c: npt.ArrayLike,
     n_c: npt.ArrayLike,
-    *,
     method: DifferenceMethod = "newcombe",
     alpha: float = 0.05,
 ) -> Interval:
@@ -282,7 +280,6 @@ def lift_interval(
     n_t: npt.ArrayLike,
     x_c: npt.ArrayLike,
     n_c: npt.ArrayLike,
-    *,
     method: LiftMethod = "delta",
     alpha: float = 0.05,
 ) -> Interval:
@@ -322,7 +319,8 @@ def lift_interval(
       :math:`\big[\hat p_t\hat p_c \pm z\sqrt{\hat p_t^2 v_c + \hat p_c^2 v_t - z^2 v_t v_c}
       \big] / (\hat p_c^2 - z^2 v_c)`, the lower bound of :math:`R` clipped at 0; unbounded
       (NaN) unless :math:`\hat p_c^2 > z^2 v_c`.
-    * ``score`` (Miettinen & Nurminen 1985; Koopman 1984 without the :math:`N/(N-1)` factor):
+    * ``score`` (Miettinen & Nurminen 1985, with their :math:`N/(N-1)` factor; Koopman 1984 is the
+      same without it):
       all :math:`R` with :math:`|S(R)| \le z`, where
       :math:`S(R) = (\hat p_t - R\hat p_c)\,/\,\sqrt{\frac{N}{N-1}\big(\tilde p_t(1-\tilde
       p_t)/n_t + R^2\tilde p_c(1-\tilde p_c)/n_c\big)}`, :math:`N = n_t + n_c`, and
