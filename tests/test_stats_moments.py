@@ -213,7 +213,8 @@ def test_undefined_cells_and_their_reasons() -> None:
         "fewer than 2 units: no sample variance",
         "missing input (NaN)",
         "count is 0 but the sums are not: inconsistent moments",
-        "inconsistent sums: sumOfSquares < total**2/count beyond their rounding",
+        "variance not resolvable from the reported sums: they are inconsistent "
+        "(sumOfSquares < total**2/count beyond their rounding)",
         UNRESOLVED,
     ]
     assert np.isnan(res.var).all()
@@ -373,25 +374,42 @@ def test_mean_lift_interval_matches_delta_method_by_hand(alpha: float) -> None:
 
 
 def test_two_arm_undefined_cells_name_the_arm() -> None:
-    rng = np.random.default_rng(3)
-    flat = reported(1e7 + rng.normal(0.0, 0.01, 30))  # variance not resolvable
     good = reported(ARMS[0])
     rows = [
         (1, 5.0, 25.0, *good),  # treatment has one unit
-        (*good, *flat),  # control not resolvable
         (*good, np.nan, 1.0, 1.0),  # control missing
     ]
     arr = np.array(rows, dtype=float)
-    expected = [
-        "treatment: fewer than 2 units: no sample variance",
-        "control: " + UNRESOLVED,
-        "control: missing input (NaN)",
-    ]
+    expected = ["treatment: fewer than 2 units: no sample variance", "control: missing input (NaN)"]
     for fn in (welch_test_from_moments, mean_difference_interval, mean_lift_interval):
         res = fn(*arr.T)
         assert res.reason.tolist() == expected
         assert np.isnan(res[0]).all()
         assert np.isnan(res[1]).all()
+
+
+def test_one_arm_beyond_what_its_sums_resolve_is_tested_at_both_ends_of_its_range() -> None:
+    # A control of 30 values 80 +- 1e-4: printed with 5 decimals its sums cannot resolve the
+    # variance (moments_mean_var says so), which lies between 0 and a bound far below the
+    # treatment's. The test takes the more cautious end: a p-value at least scipy's on the raw
+    # values and all but equal to it; the intervals hold scipy's interval around the raw data.
+    rng = np.random.default_rng(3)
+    raw = 80.0 + rng.normal(0.0, 1e-4, 30)
+    flat = reported(raw)
+    assert moments_mean_var(*flat).reason.item() == UNRESOLVED
+    res = welch_test_from_moments(*reported(ARMS[0]), *flat)
+    ref = stats.ttest_ind(ARMS[0], raw, equal_var=False)
+    assert res.reason.item() == ""
+    assert float(res.pvalue) >= ref.pvalue * (1 - 1e-12)
+    assert float(res.pvalue) == pytest.approx(ref.pvalue, rel=1e-6)
+    assert float(res.statistic) == pytest.approx(ref.statistic, rel=1e-6)
+    ci = mean_difference_interval(*reported(ARMS[0]), *flat)
+    raw_ci = ref.confidence_interval(0.95)
+    assert float(ci.low) <= raw_ci.low + 1e-12 and float(ci.high) >= raw_ci.high - 1e-12
+    assert float(ci.low) == pytest.approx(raw_ci.low, rel=1e-6)
+    # both arms beyond what their sums resolve: no test
+    both = welch_test_from_moments(*flat, *flat)
+    assert np.isnan(both.pvalue) and both.reason.item() == "treatment: " + UNRESOLVED
 
 
 def test_zero_variance_in_both_arms_is_undefined_not_infinite() -> None:

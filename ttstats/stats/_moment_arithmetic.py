@@ -34,7 +34,10 @@ _FEW_UNITS = "fewer than 2 units: no sample variance"
 _FEW_ENTRIES = "fewer than 2 entries: no sample variance"
 _COUNT_EXCEEDS = "count exceeds entries: more units with a value than entries"
 _UNRESOLVED = "variance not resolvable from the reported sums"
-_INCONSISTENT = "inconsistent sums: sumOfSquares < total**2/count beyond their rounding"
+_INCONSISTENT = (
+    "variance not resolvable from the reported sums: they are inconsistent "
+    "(sumOfSquares < total**2/count beyond their rounding)"
+)
 _NEGATIVE_COUNT = "negative count: the subtracted moments are not part of these"
 _NEGATIVE_SUM = "negative sum beyond rounding: the subtracted moments are not part of these"
 _ZERO_BOTH = "zero variance in both arms: the t statistic is undefined"
@@ -407,6 +410,12 @@ def _from_parts(
 
 def _mean_var(m: Moments, entries: FloatArray | None = None) -> MeanVar:
     """The mean and variance of ``m`` per unit, or per entry when ``entries`` is given."""
+    return _mean_var_range(m, entries)[0]
+
+
+def _mean_var_range(m: Moments, entries: FloatArray | None = None) -> tuple[MeanVar, FloatArray]:
+    """:func:`_mean_var` and, where the variance is not resolvable (and only there), the
+    largest variance the sums allow (the smallest is 0); NaN elsewhere."""
     shape = m.shape if entries is None else v.shape_of(m.reason, entries)
     reasons = v.Reasons(shape)
     _inherit(reasons, m.reason)
@@ -432,9 +441,11 @@ def _mean_var(m: Moments, entries: FloatArray | None = None) -> MeanVar:
     bound = ess + (2.0 * np.abs(ts) * ets + ets * ets) / ns + 4.0 * _EPS * (ss + square)
     reasons.flag(numer < -bound, _INCONSISTENT)
     reasons.flag(~((numer > bound) | ((numer == 0.0) & (bound == 0.0))), _UNRESOLVED)
+    unresolved = reasons.text == _UNRESOLVED
     mean = np.where(has_mean, np.where(has_mean, t, 0.0) / np.where(has_mean, n, 1.0), np.nan)
     var = reasons.nan(numer / (ns - 1.0))
-    return MeanVar(mean, var, np.array(reasons.ok, dtype=bool), reasons.text)
+    upper = np.where(unresolved, np.maximum(numer, 0.0) + bound, np.nan) / (ns - 1.0)
+    return MeanVar(mean, var, np.array(reasons.ok, dtype=bool), reasons.text), upper
 
 
 # --------------------------------------------------------------------------------------------
@@ -449,30 +460,49 @@ class _Arms(NamedTuple):
     df: FloatArray
 
 
-def _arms(treatment: Moments, control: Moments) -> _Arms:
-    """Both arms' means and ``var / n`` with Welch's df; flagged cells hold harmless values."""
-    mt, mc = _mean_var(treatment), _mean_var(control)
+def _arms(treatment: Moments, control: Moments, end: str = "low") -> _Arms:
+    """Both arms' means and ``var / n`` with Welch's df; flagged cells hold harmless values.
+
+    Where one arm's variance is not resolvable from the sums and the other's is, the first
+    lies somewhere in ``[0, upper]``: ``end`` ("low" or "high") takes one end of that range
+    (the callers take the more cautious answer of the two).
+    """
+    (mt, up_t), (mc, up_c) = _mean_var_range(treatment), _mean_var_range(control)
     shape = v.shape_of(mt.reason, mc.reason)
+    var_t, var_c = np.broadcast_to(mt.var, shape), np.broadcast_to(mc.var, shape)
+    up_t, up_c = np.broadcast_to(up_t, shape), np.broadcast_to(up_c, shape)
+    one_t = ~np.isnan(up_t) & np.broadcast_to(mc.reliable, shape)
+    one_c = ~np.isnan(up_c) & np.broadcast_to(mt.reliable, shape)
+    var_t = np.where(one_t, 0.0 if end == "low" else up_t, var_t)
+    var_c = np.where(one_c, 0.0 if end == "low" else up_c, var_c)
     reasons = v.Reasons(shape)
-    _inherit(reasons, mt.reason, "treatment: ")
-    _inherit(reasons, mc.reason, "control: ")
+    _inherit(reasons, np.where(one_t, "", np.broadcast_to(mt.reason, shape)), "treatment: ")
+    _inherit(reasons, np.where(one_c, "", np.broadcast_to(mc.reason, shape)), "control: ")
     nt = np.broadcast_to(treatment.count, shape)
     nc = np.broadcast_to(control.count, shape)
     ok = reasons.ok
-    wt = np.where(ok, mt.var, 1.0) / np.where(ok, nt, 2.0)
-    wc = np.where(ok, mc.var, 1.0) / np.where(ok, nc, 2.0)
+    wt = np.where(ok, var_t, 1.0) / np.where(ok, nt, 2.0)
+    wc = np.where(ok, var_c, 1.0) / np.where(ok, nc, 2.0)
     reasons.flag(wt + wc == 0.0, _ZERO_BOTH)
     ok = reasons.ok
     wt, wc = np.where(ok, wt, 1.0), np.where(ok, wc, 1.0)
     nt, nc = np.where(ok, nt, 2.0), np.where(ok, nc, 2.0)
-    df = (wt + wc) ** 2 / (wt * wt / (nt - 1.0) + wc * wc / (nc - 1.0))
-    mean_t = np.where(ok, mt.mean, 1.0)
-    mean_c = np.where(ok, mc.mean, 1.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df = (wt + wc) ** 2 / (wt * wt / (nt - 1.0) + wc * wc / (nc - 1.0))
+    mean_t = np.where(ok, np.broadcast_to(mt.mean, shape), 1.0)
+    mean_c = np.where(ok, np.broadcast_to(mc.mean, shape), 1.0)
     return _Arms(reasons, mean_t, mean_c, wt, wc, df)
 
 
 def _welch_test(treatment: Moments, control: Moments, alternative: str) -> WelchResult:
-    arms = _arms(treatment, control)
+    ends = [_welch_once(_arms(treatment, control, end), alternative) for end in ("low", "high")]
+    # an arm whose variance the sums cannot resolve: the larger p-value of its range's ends
+    high = ends[1].pvalue > ends[0].pvalue
+    stat, df, pval = (np.where(high, b, a) for a, b in zip(ends[0][:3], ends[1][:3], strict=True))
+    return WelchResult(stat, df, pval, ends[0].reason)
+
+
+def _welch_once(arms: _Arms, alternative: str) -> WelchResult:
     stat = (arms.mean_t - arms.mean_c) / np.sqrt(arms.w_t + arms.w_c)
     if alternative == "greater":
         pval = special.stdtr(arms.df, -stat)
@@ -484,8 +514,17 @@ def _welch_test(treatment: Moments, control: Moments, alternative: str) -> Welch
     return WelchResult(r.nan(stat), r.nan(arms.df), r.nan(pval), r.text)
 
 
+def _widest(a: Interval, b: Interval) -> Interval:
+    """The union of two intervals of the same cells (NaN where the first is)."""
+    return Interval(np.fmin(a.low, b.low), np.fmax(a.high, b.high), a.reason)
+
+
 def _difference_interval(treatment: Moments, control: Moments, alpha: float) -> Interval:
-    arms = _arms(treatment, control)
+    one = [_difference_once(_arms(treatment, control, end), alpha) for end in ("low", "high")]
+    return _widest(*one)
+
+
+def _difference_once(arms: _Arms, alpha: float) -> Interval:
     half = special.stdtrit(arms.df, 1.0 - alpha / 2.0) * np.sqrt(arms.w_t + arms.w_c)
     diff = arms.mean_t - arms.mean_c
     r = arms.reasons
@@ -493,7 +532,11 @@ def _difference_interval(treatment: Moments, control: Moments, alpha: float) -> 
 
 
 def _lift_interval(treatment: Moments, control: Moments, alpha: float) -> Interval:
-    arms = _arms(treatment, control)
+    one = [_lift_once(_arms(treatment, control, end), alpha) for end in ("low", "high")]
+    return _widest(*one)
+
+
+def _lift_once(arms: _Arms, alpha: float) -> Interval:
     r = arms.reasons
     r.flag(arms.mean_c <= 0.0, "control: " + _MEAN_NONPOSITIVE)
     r.flag(arms.mean_t <= 0.0, "treatment: " + _MEAN_NONPOSITIVE)

@@ -128,8 +128,8 @@ def moments_mean_var(
     :math:`|s^2 - s^{2*}| \le B/(c-1)`. Where :math:`-B \le \hat N \le B` the sums cannot
     tell the variance from 0 (:math:`s^{2*} \le 2B/(c-1)`, no better): ``var`` is NaN with
     reason ``"variance not resolvable from the reported sums"``; where :math:`\hat N < -B` no
-    set of values has these sums (reason: inconsistent sums). Nothing is clipped to 0; the one
-    exact zero reported is :math:`\hat N = B = 0` (all values 0 and ``decimals=None``). The
+    set of values has these sums (reason: the same words, adding that they are
+    inconsistent). Nothing is clipped to 0; the one exact zero reported is :math:`\hat N = B = 0` (all values 0 and ``decimals=None``). The
     bound trusts T&T's sums up to their printing: its own summation error is not known.
 
     With a mean of :math:`10^7` and 5 decimals, :math:`B \approx 2\cdot10^7\cdot5\cdot10^{-6}
@@ -263,9 +263,14 @@ def welch_test_from_moments(
     :math:`\nu = (w_t + w_c)^2 / \big(w_t^2/(c_t - 1) + w_c^2/(c_c - 1)\big)`; the p-value is
     from Student's t with :math:`\nu` df. Per entry (revenue per visitor), pass the entries as
     the counts. Undefined cells (NaN, reason naming the arm): an arm with fewer than two
-    units or whose variance is not resolvable from its sums (:func:`moments_mean_var`), and
-    zero variance in both arms. :func:`scipy.stats.ttest_ind_from_stats` returns a number or
-    an infinite statistic in these cells; here they have none.
+    units, both arms' variances beyond what their sums resolve (:func:`moments_mean_var`),
+    and zero variance in both arms. :func:`scipy.stats.ttest_ind_from_stats` returns a
+    number or an infinite statistic in these cells (it quietly takes one degree of freedom
+    for a single unit); here they have none. Where only one arm's variance is beyond what
+    its sums resolve, that variance lies between 0 and the bound of
+    :func:`moments_mean_var`: the test is computed at both ends and the larger p-value
+    reported (:func:`mean_difference_interval` and :func:`mean_lift_interval` give the union
+    of both ends' intervals), so a constant arm against a varying one is tested, cautiously.
 
     References
     ----------
