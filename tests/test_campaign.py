@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 from dataclasses import replace
 
+import jsonschema
 import numpy as np
 
 import ttstats
 from ttstats.analysis.campaign import check_campaign
+from ttstats.render.json import readout_schema, readout_to_json
 from ttstats.simulate import ExperimentSpec, simulate, write_xml
 
 from .conftest import sample
@@ -64,3 +66,55 @@ def test_rounding_alone_is_not_a_gap() -> None:
     assert not check_campaign(ttstats.read_report(bigger)).consistent
     off_by_one = xml.replace("<amount>7.0", "<amount>8.0")  # whole numbers must match exactly
     assert not check_campaign(ttstats.read_report(off_by_one)).consistent
+
+
+def _xml(a: str, b: str, campaign: str | None) -> str:
+    """Two recipes and the summary; step E as given, step O one order each (two in all)."""
+    order = '<step name="O"><amount>{}</amount></step>'
+    summary = (
+        f'<recipe name="Campaign"><step name="E">{campaign}</step>{order.format(2)}</recipe>'
+        if campaign
+        else ""
+    )
+    return (
+        '<reports><report><sample start="2009-08-01T00:00" duration="day">'
+        f'<recipe name="A"><step name="E">{a}</step>{order.format(1)}</recipe>'
+        f'<recipe name="B"><step name="E">{b}</step>{order.format(1)}</recipe>'
+        f"{summary}</sample></report></reports>"
+    )
+
+
+def test_a_value_on_one_side_only_is_a_gap() -> None:
+    # revenue 5.00 in the summary, in no recipe: not consistent, the cell says which side
+    xml = _xml(
+        "<amount>3</amount>", "<amount>4</amount>", "<amount>7</amount><revenue>5.00</revenue>"
+    )
+    check = check_campaign(ttstats.read_report(xml))
+    assert check.checked and not check.consistent
+    assert check.one_sided["revenue"][0, 0, 0] and not check.one_sided["count"][0, 0, 0]
+    assert check.mismatched["revenue"][0, 0, 0] and not check.mismatched["count"][0, 0, 0]
+    # and the other way round: the recipes report revenue, the summary does not
+    xml = _xml(
+        "<amount>3</amount><revenue>1.00</revenue>",
+        "<amount>4</amount><revenue>2.00</revenue>",
+        "<amount>7</amount>",
+    )
+    other = check_campaign(ttstats.read_report(xml))
+    assert not other.consistent and other.one_sided["revenue"][0, 0, 0]
+    ro = ttstats.build_readout(ttstats.read_report(xml), control="A", entry="E")
+    (gap,) = ro.campaign.gaps
+    assert gap.measure == "revenue" and np.isnan(gap.gap)
+    assert gap.note == "only the recipes report it, not the 'Campaign' summary"
+    doc = readout_to_json(ro)
+    jsonschema.Draft202012Validator(readout_schema()).validate(doc)
+    (row,) = doc["checks"]["campaign_consistency"]["gaps"]
+    assert row["gap"] is None and row["note"] == gap.note
+
+
+def test_no_summary_recipe_is_not_checked_and_not_called_consistent() -> None:
+    check = check_campaign(
+        ttstats.read_report(_xml("<amount>3</amount>", "<amount>4</amount>", None))
+    )
+    assert not check.checked and not check.consistent
+    assert not any(v.any() for v in check.mismatched.values())
+    assert check.to_frame().empty

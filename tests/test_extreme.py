@@ -113,6 +113,31 @@ def test_thresholds_bounds_and_tests_from_the_raw_orders(
     assert res.verdict.tolist()[2] == ["control", "higher"]
 
 
+def test_each_recipe_against_the_rest_of_the_campaign_with_three_recipes() -> None:
+    # With three recipes the rest is two of them: Campaign - recipe, against Welch's test of
+    # the recipe's raw orders against the other two recipes' raw orders pooled.
+    spec = ExperimentSpec(
+        n_samples=7,
+        seed=11,
+        traffic=300.0,
+        revenue=LogNormal(3.5, 0.6),
+        steps=STEPS,
+        recipes=("Experience A", "Experience B", "Experience C"),
+        rates=[1.0, 0.9, 0.08],
+    )
+    ext = simulate_extremes(spec, planted={"Experience C": [900.0] * 3})
+    report = ttstats.read_report(ext.to_bytes(2)[0])
+    res = extreme_orders(report, control=A, metric=ORDER)
+    o = ext.orders
+    for r in range(3):
+        in_report = np.ones(o.value.size, bool) if r == 2 else o.report == r
+        for k in range(3):
+            mine = o.value[in_report & (o.recipe == k)]
+            rest = o.value[in_report & (o.recipe != k)]
+            welch = stats.ttest_ind(mine, rest, equal_var=False)
+            assert res.p_value_vs_rest[r, k] == pytest.approx(welch.pvalue, rel=1e-6)
+
+
 def _fixed_point_data(seed: int, lift: float, k_copies: int) -> tuple[Any, Any, float]:
     """Control ``a``, treatment ``b0`` and u = mean + 3 SD of ``a | b0 | k_copies x u``."""
     rng = np.random.default_rng(seed)

@@ -50,14 +50,28 @@ class CampaignCheck:
     tolerance: dict[str, npt.NDArray[np.float64]]
 
     @property
+    def checked(self) -> bool:
+        """True when the file holds a summary recipe, so that something was compared."""
+        return any(bool(np.isfinite(v).any()) for v in self.campaign.values())
+
+    @property
+    def one_sided(self) -> dict[str, npt.NDArray[np.bool_]]:
+        """Per measure: cells that only the summary, or only the recipes, report."""
+        if not self.checked:
+            return {m: np.zeros(v.shape, dtype=bool) for m, v in self.gap.items()}
+        return {m: np.isnan(self.recipes_sum[m]) != np.isnan(self.campaign[m]) for m in self.gap}
+
+    @property
     def mismatched(self) -> dict[str, npt.NDArray[np.bool_]]:
-        """Per measure: where the gap is larger than the rounding explains."""
-        return {m: np.abs(self.gap[m]) > self.tolerance[m] for m in self.gap}
+        """Per measure: where the gap is larger than the rounding explains, or only one side
+        (the summary or the recipes) reports the cell."""
+        sided = self.one_sided
+        return {m: (np.abs(self.gap[m]) > self.tolerance[m]) | sided[m] for m in self.gap}
 
     @property
     def consistent(self) -> bool:
-        """True when no cell anywhere has a gap beyond rounding."""
-        return not any(bool(v.any()) for v in self.mismatched.values())
+        """True when something was checked and no cell anywhere has a gap beyond rounding."""
+        return self.checked and not any(bool(v.any()) for v in self.mismatched.values())
 
     def by_report(self) -> npt.NDArray[np.bool_]:
         """Per report: True when all its cells are consistent."""
@@ -122,7 +136,10 @@ def check_campaign(
     ``u = 0.5 * 10**-d``; the sum of ``K`` recipes and the summary can then differ by
     ``(K + 1) * u`` without anything being wrong. Whole-number measures must match exactly.
     A float64 allowance of ``1e-12`` times the magnitude is added for the sums themselves.
-    Cells where the summary or every recipe is not reported (NaN) are not compared.
+    A cell that only one side reports (the summary has a value the recipes do not, or the
+    other way round) is a gap too: its ``gap`` is NaN and :attr:`CampaignCheck.one_sided` marks
+    it. A file without a summary recipe is not checked (``checked`` False, ``consistent``
+    False: nothing was shown to add up). Cells that neither side reports are not compared.
 
     Examples
     --------

@@ -118,9 +118,16 @@ def extreme_orders(
     verdict differs from the verdict with every value, both defined: significant
     (:math:`p < \alpha`) against not, or a significant difference changing sign. In the
     control's row, the removals are from the control and a flip of any recipe's verdict
-    counts. A removal at the threshold is the least a value beyond it can weigh, so it is
-    the most removals a flip can need. The verdict is not monotone in :math:`k`: every
-    :math:`k` up to the bound is tried.
+    counts. A value at the threshold is the least a value beyond it can weigh, so removing
+    values there is the mildest removal of extreme orders the moments allow; it is a
+    scenario, not a bound: removing a larger value also shrinks the variance, so Welch's
+    statistic is not monotone in the value removed, and T&T's own exclusion replaces an
+    extreme order by the experience's average order value rather than removing it (see
+    :func:`extreme_order_sensitivity` for the report with extreme orders excluded). Only
+    the upper threshold is used: a lower one at or below 0 holds no order. The verdict is
+    not monotone in :math:`k` either: every :math:`k` up to the bound is tried. Verdicts
+    here are unadjusted (:math:`p < \alpha` of one comparison), unlike those of
+    :func:`~ttstats.compare_means`, which are corrected for multiplicity.
 
     *Recipe against the rest.* ``p_value_vs_rest`` is Welch's test of the recipe against the
     Campaign minus the recipe (moments subtract).

@@ -369,7 +369,11 @@ class SampleRatioRow:
 
 @dataclass(frozen=True)
 class CampaignGap:
-    """A cell where the recipes do not add up to the "Campaign" summary beyond rounding."""
+    """A cell where the recipes do not add up to the "Campaign" summary beyond rounding.
+
+    ``note`` is ``""`` for a gap in numbers, else which side alone reports the cell (its
+    ``gap`` is then NaN).
+    """
 
     report: int
     segment: str | None
@@ -380,6 +384,7 @@ class CampaignGap:
     campaign: float
     gap: float
     tolerance: float
+    note: str = ""
 
 
 @dataclass(frozen=True)

@@ -324,6 +324,14 @@ class CampaignPart(NamedTuple):
     warnings: tuple[str, ...]
 
 
+def _one_side(check: CampaignCheck, measure: str, at: tuple[int, int, int], name: str) -> str:
+    if not check.one_sided[measure][at]:
+        return ""
+    if np.isnan(check.campaign[measure][at]):
+        return f"only the recipes report it, not the {name!r} summary"
+    return f"only the {name!r} summary reports it, no recipe does"
+
+
 def campaign_consistency(report: Report) -> CampaignPart:
     """:func:`check_campaign`, in records; not checked when the file has no summary recipe."""
     check = check_campaign(report)
@@ -342,6 +350,7 @@ def campaign_consistency(report: Report) -> CampaignPart:
             campaign=float(check.campaign[m][r, t, j]),
             gap=float(check.gap[m][r, t, j]),
             tolerance=float(check.tolerance[m][r, t, j]),
+            note=_one_side(check, m, (r, t, j), report.campaign_recipe),
         )
         for m in MEASURES
         for r, t, j in zip(*np.nonzero(check.mismatched[m]), strict=True)

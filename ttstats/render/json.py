@@ -150,7 +150,7 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
                 ],
                 "gaps": [
                     _record(
-                        "",
+                        g.note,
                         report=g.report,
                         segment=g.segment,
                         sample_start=g.sample_start,
