@@ -57,6 +57,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     delay: float = 0.0  # seconds to wait before answering (cut short when the test ends)
     declared_length: int | None = None  # a Content-Length larger than the body: cut off
+    trickle: float = 0.0  # seconds between chunks of 64 bytes (a server that never stalls)
 
 
 class FakeClock:
@@ -131,7 +132,14 @@ class ApiServer:
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(reply.body)
+                if reply.trickle:
+                    for i in range(0, len(reply.body), 64):
+                        self.wfile.write(reply.body[i : i + 64])
+                        self.wfile.flush()
+                        if owner.release.wait(reply.trickle):
+                            return
+                else:
+                    self.wfile.write(reply.body)
                 self.wfile.flush()
                 self.close_connection = True
 

@@ -279,6 +279,54 @@ def test_slow_server_times_out_naming_the_url_without_the_password(
     assert err.__cause__ is None and err.__context__ is None
 
 
+def test_a_trickling_server_meets_the_deadline(api: ApiServer, clock: FakeClock) -> None:
+    # 64 bytes every 0.05 s: never silent for the 5 s timeout, but past the 0.3 s deadline
+    api.script(Reply(200, REPORT * 4, trickle=0.05))
+    with pytest.raises(FetchTimeoutError, match="did not complete in time") as info:
+        fetch(api, clock, timeout=5.0, deadline=0.3, retries=0)
+    assert f"{api.base_url}/api?{SHOWN}" in str(info.value)
+    assert_no_secret(chain_text(info.value))
+
+
+def test_an_answer_larger_than_max_bytes_is_refused_without_retry(
+    api: ApiServer, clock: FakeClock
+) -> None:
+    api.script(Reply(200, REPORT), Reply(200, REPORT))
+    with pytest.raises(FetchError, match="larger than 100 bytes") as info:
+        fetch(api, clock, max_bytes=100)
+    assert not isinstance(info.value, FetchTimeoutError)
+    assert len(api.targets) == 1 and clock.sleeps == []
+    assert fetch(api, clock, max_bytes=len(REPORT)) == REPORT  # exactly the limit is fine
+
+
+@pytest.mark.parametrize(
+    "base", ["https://" + "x" * 64 + ".example.com", "https://a..b", "https://xn--zz.com"]
+)
+def test_an_invalid_host_is_one_clear_error(base: str, clock: FakeClock) -> None:
+    with pytest.raises(FetchError, match="the address is not valid") as info:
+        fetch_report(request(), base_url=base, retries=2, sleep=clock.sleep)
+    assert clock.sleeps == []  # not retried
+    assert info.value.__cause__ is None and info.value.__context__ is None
+    assert_no_secret(chain_text(info.value))
+
+
+def test_the_address_in_a_traceback_s_locals_hides_the_password(
+    api: ApiServer, clock: FakeClock
+) -> None:
+    # a tool that prints a traceback's local variables (pytest -l, Sentry) sees repr()s
+    api.script(Reply(500, b""))
+    try:
+        fetch(api, clock, retries=0)
+    except TTApiError as err:
+        frames = traceback.extract_tb(err.__traceback__)
+        seen = traceback.TracebackException.from_exception(err, capture_locals=True)
+        text = "".join(seen.format())
+        assert len(frames) >= 1
+        assert_no_secret(text)
+    else:  # pragma: no cover
+        pytest.fail("a 500 must raise")
+
+
 def test_declared_length_longer_than_body_is_a_cut_off_fetch_error(
     api: ApiServer, clock: FakeClock
 ) -> None:

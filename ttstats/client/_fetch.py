@@ -43,6 +43,10 @@ DEFAULT_RETRIES = 3
 DEFAULT_BACKOFF = 1.0
 #: A ``Retry-After`` longer than this (seconds) is not waited for: the error is raised.
 MAX_RETRY_AFTER = 300.0
+#: Largest answer accepted, in bytes (a year of hourly samples in all segments is far less).
+MAX_BYTES = 4 * 2**30
+#: Seconds one attempt may take in all, however steadily a slow server trickles bytes.
+DEADLINE = 3600.0
 #: What to install when httpx is missing.
 NO_HTTPX = (
     'fetching reports needs httpx, an optional dependency: pip install "ttstats[fetch]" '
@@ -180,15 +184,57 @@ def _describe(exc: Exception, redact: Callable[[str], str]) -> str:
     return redact(f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__)
 
 
+class _SecretURL:
+    """The request's address: its ``repr`` (in a traceback's locals, say) hides the password."""
+
+    __slots__ = ("_shown", "_value")
+
+    def __init__(self, value: str, shown: str) -> None:
+        self._value, self._shown = value, shown
+
+    def reveal(self) -> str:
+        return self._value
+
+    def __repr__(self) -> str:
+        return f"<URL {self._shown}>"
+
+    __str__ = __repr__
+
+
+def _read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes | _Failure:
+    """The body, read in chunks up to ``max_bytes`` and until the ``deadline`` (monotonic)."""
+    chunks: list[bytes] = []
+    size = 0
+    for chunk in response.iter_bytes():
+        size += len(chunk)
+        if size > max_bytes:
+            return _Failure(f"the answer is larger than {max_bytes:,} bytes (max_bytes)", False)
+        if time.monotonic() > deadline:
+            return _Failure("the answer did not complete in time (deadline)", True, timeout=True)
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def _attempt(
-    client: httpx.Client, url: str, shown: str, request: ReportRequest, timeout: float
+    client: httpx.Client,
+    url: _SecretURL,
+    shown: str,
+    request: ReportRequest,
+    timeout: float,
+    max_bytes: int = MAX_BYTES,
+    deadline: float = DEADLINE,
 ) -> bytes | _Failure:
     import httpx
 
     redact = request.redact
+    ends = time.monotonic() + deadline
     try:
-        response = client.get(url)
-        body = response.content
+        with client.stream("GET", url.reveal()) as response:
+            body = _read_body(response, max_bytes, ends)
+        if isinstance(body, _Failure):
+            return body
+    except (httpx.InvalidURL, httpx.UnsupportedProtocol, UnicodeError) as exc:
+        return _Failure(f"the address is not valid ({_describe(exc, redact)})", False)
     except httpx.TimeoutException as exc:
         text = f"no answer within {timeout:g} s ({_describe(exc, redact)})"
         return _Failure(text, True, timeout=True)
@@ -259,6 +305,8 @@ def fetch_report(
     allow_http: bool = False,
     limiter: RateLimiter | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    max_bytes: int = MAX_BYTES,
+    deadline: float = DEADLINE,
 ) -> bytes:
     """Send ``request`` to the Performance Report API and return the report's bytes.
 
@@ -288,6 +336,11 @@ def fetch_report(
         the whole process, 50 requests per minute (the API's documented throttle).
     sleep : callable, default time.sleep
         How the retries wait (inject it to test without waiting).
+    max_bytes : int, default 4 GiB
+        The largest answer accepted: a larger one is refused (``FetchError``, no retry).
+    deadline : float, default 3600
+        Seconds one attempt may take in all, however steadily the server sends: a slower
+        answer counts as a timeout (and is retried).
 
     Returns
     -------
@@ -301,9 +354,11 @@ def fetch_report(
         ``<code>`` child, else the HTTP status when it is an error), or with an HTTP error
         status (the code is the status).
     FetchTimeoutError
-        No answer within ``timeout`` on the last attempt.
+        No answer within ``timeout``, or no complete one within ``deadline``, on the last
+        attempt.
     FetchError
-        The connection failed, the answer was cut off, or the API redirected.
+        The connection failed, the answer was cut off or larger than ``max_bytes``, the
+        address is not valid (a host no DNS could hold), or the API redirected.
     ValueError
         No address, an address that is not ``https://`` (without ``allow_http``), or a bad
         option.
@@ -320,12 +375,16 @@ def fetch_report(
     if not isinstance(request, ReportRequest):
         raise TypeError(f"request must be a ReportRequest, not {type(request).__name__}")
     _check_options(timeout, retries, backoff)
+    if isinstance(max_bytes, bool) or not isinstance(max_bytes, int) or max_bytes < 1:
+        raise ValueError(f"max_bytes must be a positive integer, not {max_bytes!r}")
+    if isinstance(deadline, bool) or not isinstance(deadline, (int, float)) or not deadline > 0:
+        raise ValueError(f"deadline must be a positive number of seconds, not {deadline!r}")
     url_base = endpoint(base_url, allow_http=allow_http)
     require_httpx()
     import httpx
 
-    url = f"{url_base}?{request.query_string()}"
     shown = f"{url_base}?{request.query_string(redacted=True)}"
+    url = _SecretURL(f"{url_base}?{request.query_string()}", shown)
     gate = DEFAULT_LIMITER if limiter is None else limiter
     attempts = 0
     with (
@@ -340,7 +399,9 @@ def fetch_report(
             gate.acquire()
             attempts += 1
             logger.debug("GET %s (attempt %d of %d)", shown, attempts, retries + 1)
-            outcome = _attempt(client, url, shown, request, float(timeout))
+            outcome = _attempt(
+                client, url, shown, request, float(timeout), max_bytes, float(deadline)
+            )
             if isinstance(outcome, bytes):
                 return outcome
             if not outcome.retry or attempts > retries:
