@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 import numpy.typing as npt
 from scipy import special
@@ -16,6 +18,7 @@ _ABOVE_ONE = "no detectable lift: the treatment rate would have to exceed 1"
 _LIFT_ZERO = "a lift of 0 is never detectable"
 _TREATMENT_RANGE = "treatment rate p_c * (1 + lift) lies outside [0, 1]"
 _NEVER = "never detectable at this traffic: an arm gets no more entries"
+_NEWTON_RTOL = 64 * float(np.finfo(np.float64).eps)  # 1.4e-14
 
 
 def _gap(
@@ -133,13 +136,107 @@ def minimum_detectable_lift(
         p = qs[idx]
         return _gap(p, p * (1.0 + lift), ncs[idx], nts[idx], zas[idx], zb)
 
-    every = np.arange(qs.size)
+    def slope(lift: FloatArray) -> FloatArray:
+        """d gap / d lift, for Newton's steps (every cell)."""
+        pt = qs * (1.0 + lift)
+        inv = 1.0 / ncs + 1.0 / nts
+        pooled = (ncs * qs + nts * pt) / (ncs + nts)
+        s0 = np.sqrt(pooled * (1.0 - pooled) * inv)
+        s1 = np.sqrt(qs * (1.0 - qs) / ncs + pt * (1.0 - pt) / nts)
+        d0 = (1.0 - 2.0 * pooled) * (nts * qs / (ncs + nts)) * inv / (2.0 * s0)
+        d1 = qs * (1.0 - 2.0 * pt) / nts / (2.0 * s1)
+        out: FloatArray = qs - zas * d0 - zb * d1
+        return out
+
     top = 1.0 / qs - 1.0  # p_t = 1
-    at_top = gap(top, every)
+    low, high = _bracket(gap, _unpooled_lift(qs, ncs, nts, zas + zb), top)
     lift = np.full(shape, np.nan)
-    lift[ok] = bracketed_root(gap, np.zeros(qs.size), top, gap(np.zeros(qs.size), every), at_top)
+    lift[ok] = _newton_in_bracket(gap, slope, low, high)
     reasons.flag(np.broadcast_to(np.isnan(lift), shape) & ok, _ABOVE_ONE)
     return MinimumDetectableLift(reasons.nan(lift), reasons.text)
+
+
+def _unpooled_lift(q: FloatArray, n_c: FloatArray, n_t: FloatArray, k: FloatArray) -> FloatArray:
+    r"""The root of the criterion with the unpooled variance under the null too, in closed
+    form: the starting point of the pooled root, which lies close by.
+
+    :math:`(q L)^2 = k^2\big(q(1-q)/n_c + p_t(1-p_t)/n_t\big)`, :math:`p_t = q(1+L)`,
+    :math:`k = z_{1-\alpha/2} + z_{power}`: with :math:`a = k^2(1-q)/n_c` and
+    :math:`b = k^2/n_t` the positive root of :math:`q(1+b)L^2 - b(1-2q)L - (a + b(1-q)) = 0`.
+    """
+    k2 = k * k
+    a, b = k2 * (1.0 - q) / n_c, k2 / n_t
+    root = np.sqrt((b * (1.0 - 2.0 * q)) ** 2 + 4.0 * q * (1.0 + b) * (a + b * (1.0 - q)))
+    out: FloatArray = (b * (1.0 - 2.0 * q) + root) / (2.0 * q * (1.0 + b))
+    return out
+
+
+def _bracket(
+    gap: Callable[[FloatArray, IndexArray], FloatArray], start: FloatArray, top: FloatArray
+) -> tuple[FloatArray, FloatArray]:
+    """``[low, high]`` around the first sign change of ``gap`` near ``start``, within
+    ``(0, top]``: steps of a factor 1.25 from ``start`` (one or two suffice: the pooled and
+    unpooled criteria differ little), ``high = top`` where even ``top`` falls short (the
+    caller's root finder then finds no sign change: NaN)."""
+    every = np.arange(start.size)
+    x = np.clip(start, 0.0, top)
+    at = gap(x, every)
+    low = np.where(at < 0, x, 0.0)
+    high = np.where(at < 0, top, x)
+    up, down = at < 0, at > 0
+    step = x.copy()
+    for _ in range(64):
+        if not (up.any() or down.any()):
+            break
+        step = np.where(up, np.minimum(step * 1.25, top), np.where(down, step / 1.25, step))
+        idx = np.flatnonzero(up | down)
+        g = np.full(start.size, np.nan)
+        g[idx] = gap(step[idx], idx)
+        rose = up & (g >= 0)
+        high = np.where(rose, step, high)
+        low = np.where(up & (g < 0), step, low)
+        fell = down & (g <= 0)
+        low = np.where(fell, step, low)
+        high = np.where(down & (g > 0), step, high)
+        up = up & (g < 0) & (step < top)
+        down = down & (g > 0)
+    return low, high
+
+
+def _newton_in_bracket(
+    gap: Callable[[FloatArray, IndexArray], FloatArray],
+    slope: Callable[[FloatArray], FloatArray],
+    low: FloatArray,
+    high: FloatArray,
+) -> FloatArray:
+    """The root of ``gap`` in each ``[low, high]`` (a sign change), by Newton's method kept
+    inside the bracket (a step that leaves it bisects instead); NaN without a sign change.
+
+    The criterion is smooth and nearly linear in the lift, so a few steps reach the last
+    digit; the bracket shrinks at every step, which makes the method safe.
+    """
+    every = np.arange(low.size)
+    f_low, f_high = gap(low, every), gap(high, every)
+    valid = (f_low <= 0) & (f_high >= 0)
+    x = np.where(f_low == 0, low, np.where(f_high == 0, high, 0.5 * (low + high)))
+    done = ~valid | (f_low == 0) | (f_high == 0)
+    for _ in range(100):
+        if done.all():
+            break
+        f = gap(x, every)
+        low = np.where(f < 0, x, low)
+        high = np.where(f > 0, x, high)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            step = x - f / slope(x)
+        # converged: Newton's correction is within the rounding noise of the criterion (its
+        # terms cancel to about 1e-16 of their size, which moves the root by 1e-15 or so)
+        converged = (f == 0) | (np.abs(step - x) <= _NEWTON_RTOL * np.abs(x))
+        inside = (step >= low) & (step <= high)
+        new = np.where(inside | converged, step, 0.5 * (low + high))
+        x = np.where(done, x, np.where(f == 0, x, new))
+        done |= converged
+    out: FloatArray = np.where(valid, x, np.nan)
+    return out
 
 
 def samples_to_detect(
