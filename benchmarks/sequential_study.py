@@ -14,8 +14,8 @@ tested. Per setting (control rate, entries per arm per day, true lift):
   after every day, stopping at the first p < alpha, with the mixing variance fixed before the
   experiment from the planned base rate, tau^2 = (0.1 p_c)^2;
 * ``always-valid, pipeline``: what ``ttstats check --sequential`` does when run every day on
-  the report so far: the default mixing variance, re-derived each day from the data to date,
-  and the newest p-value compared with alpha.
+  the report so far: the default mixing variance (from the pooled rate of the first day with
+  a conversion, so a later day never changes it), and the newest p-value compared with alpha.
 
 With a true lift of 0 (A/A) the share of experiments that stop with a "winner" is the
 false-positive rate; with a real lift it is the power. ``mean stop`` is the average day the
@@ -111,8 +111,8 @@ def main() -> None:
         + '\n\nIn the A/A rows every "winner" is a false positive: the fixed-horizon test '
         "holds its 5% only when looked at once (day 30); stopping at its first p < 0.05 over "
         "30 daily looks multiplies that several times. The always-valid test stays at or below "
-        "5% at every look, whether its mixing variance was planned or re-derived by a daily "
-        "pipeline. With a real lift its power is below the fixed test's planned single look: "
+        "5% at every look, whether its mixing variance was planned or taken from the first "
+        "day by a daily pipeline. With a real lift its power is below the fixed test's planned single look: "
         "the price of being allowed to look every day; it stops early when the lift is large.\n"
     )
     RESULTS.mkdir(exist_ok=True)
