@@ -530,3 +530,39 @@ def test_frame_keeps_none_for_the_aggregate_segment() -> None:
         frame = ttstats.compare(report, "Experience A").to_frame()
     assert frame.loc[frame.report == 2, "segment"].map(lambda x: x is None).all()
     assert frame.segment.dtype == object
+
+
+def test_a_sample_reporting_entries_without_the_step_is_left_out_of_both() -> None:
+    """Day 2 holds A's entries but not its orders: summing entries of both days over the
+    orders of one would halve A's rate. The pair of day 2 is left out, and the note says so."""
+    xml = (
+        '<reports><report campaignId="1" start="2024-03-01" end="2024-03-03" resolution="day" '
+        'type="visit">'
+        + "".join(
+            f'<sample start="2024-03-0{d}T00:00" duration="day">'
+            '<recipe name="A"><step name="Entry">1000</step><step name="Buy">50</step></recipe>'
+            '<recipe name="B"><step name="Entry">1000</step><step name="Buy">80</step></recipe>'
+            "</sample>"
+            for d in (1, 2)
+        )
+        + "</report></reports>"
+    )
+    full = ttstats.read_report(xml)
+    buy, a = full.step_index("Buy"), full.recipe_index("A")
+
+    def drop(arr: np.ndarray) -> np.ndarray:
+        out = arr.copy()
+        out[0, 1, a, buy] = np.nan  # day 2: A's orders not reported
+        return out
+
+    holed = dataclasses.replace(full, cells=full.cells.map(drop))
+    res = compare(holed, "B", steps=["Buy"])
+    assert res.entries[0, a, 0] == 1000 and res.conversions[0, a, 0] == 50
+    assert res.rate[0, a, 0] == pytest.approx(0.05)
+    assert "1 sample(s) report only one of Entry and Buy: left out of both" in res.note[0, a, 0]
+    assert res.entries[0, 1, 0] == 2000  # B: both days
+    # the per-sample comparison leaves day 2 of A out; the always-valid totals run on the pairs
+    daily = compare(holed, "B", steps=["Buy"], by_sample=True)
+    assert np.isnan(daily.rate[0, 1, a, 0]) and "not compared" in daily.note[0, 1, a, 0]
+    running = ttstats.stats.always_valid_pvalue([50, 50], [1000, 1000], [80, 160], [1000, 2000])
+    assert res.av_p_value[0, a, 0] == pytest.approx(running.pvalue[-1], rel=1e-12)

@@ -489,3 +489,42 @@ def test_bundled_example_report() -> None:
     frame = res.to_frame()
     # the bundled example writes the order values as Order Confirmation's engagement triple
     assert (frame.loc[frame["metric"] == "revenue", "source"] == "order values").all()
+
+
+def test_samples_without_the_engagement_values_are_named_in_the_note() -> None:
+    def recipe(name: str, engagement: bool) -> str:
+        triple = '<engagement count="40" total="120.00000" sumOfSquares="500.00000"/>'
+        return (
+            f'<recipe name="{name}"><step name="Entry"><amount>100</amount></step>'
+            f'<step name="Page Count"><amount>100</amount>{triple if engagement else ""}</step>'
+            "</recipe>"
+        )
+
+    days = [(1, True, True), (2, True, True)]
+    xml = (
+        '<reports><report campaignId="1" start="2024-03-01" end="2024-03-03" resolution="day" '
+        'type="visit">'
+        + "".join(
+            f'<sample start="2024-03-0{d}T00:00" duration="day">{recipe("A", a)}{recipe("B", b)}'
+            "</sample>"
+            for d, a, b in days
+        )
+        + "</report></reports>"
+    )
+    full = ttstats.read_report(xml)
+    step = full.step_index("Page Count")
+
+    def drop(name: str, arr: np.ndarray) -> np.ndarray:
+        if not name.startswith("engagement"):
+            return arr
+        out = arr.copy()
+        out[0, 1, 0, step] = np.nan  # day 2: A's triple not reported
+        return out
+
+    cells = type(full.cells)(**{k: drop(k, v) for k, v in full.cells.items()})
+    res = ttstats.compare_means(dataclasses.replace(full, cells=cells), "B", metric="Page Count")
+    frame = res.to_frame().set_index("recipe")
+    assert "1 sample(s) report no engagement values here" in frame.loc["A", "note"]
+    assert "report no engagement values" not in frame.loc["B", "note"]
+    # per entry, A's day 2 entries count as units without a value: mean 120 / 200
+    assert frame.loc["A", "mean"] == pytest.approx(120 / 200)

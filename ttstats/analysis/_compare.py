@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any, Final, NamedTuple, TypeVar
 
 import numpy as np
+import numpy.typing as npt
 
 from .._errors import AggregationWarning, UnknownLabelError
 from ..parse import Report, SampleAxis
@@ -230,36 +231,41 @@ def compare(
 
     notes: list[str] = []
     raw = report.count
+    # each sample counts for a cell only where it reports both the entries and the step
+    x_s, n_s, one_side = _paired(raw, e, cols)
     if by_sample:
-        counts, samples = raw, report.samples
+        samples = report.samples
+        x_all, n_cell_all, n_all = x_s, n_s, raw[..., e]
+        one_sided = one_side
         if sequential:  # the always-valid verdicts run on totals over the samples
             caveat = _visitor_caveat(report, "the running totals of the always-valid test")
             if caveat:
                 warnings.warn(caveat, AggregationWarning, stacklevel=2)
                 notes.append(caveat)
     else:
-        counts = _nansum_keep(raw, axis=1)[:, 0]
         samples = _total_axis(report.samples)
+        x_all = _nansum_keep(x_s, axis=1)[:, 0]
+        n_cell_all = _nansum_keep(n_s, axis=1)[:, 0]
+        n_all = _nansum_keep(raw[..., e], axis=1)[:, 0]
+        one_sided = one_side.sum(axis=1)
         caveat = _visitor_caveat(report)
         if caveat:
             warnings.warn(caveat, AggregationWarning, stacklevel=2)
             notes.append(caveat)
 
     # -- the cells: n (entries) and x (conversions), shape (report, [sample,] recipe, step)
-    n_all = counts[..., e]
-    x_all = counts[..., cols]
-    not_count_n = _not_count(n_all)
+    not_count_n = _not_count(n_cell_all)
     not_count_x = _not_count(x_all)
-    n = np.where(not_count_n, np.nan, n_all)
+    n = np.where(_not_count(n_all), np.nan, n_all)  # entries per recipe: the sample ratio
     x = np.where(not_count_x, np.nan, x_all)
-    n_cell = np.broadcast_to(n[..., None], x.shape)
+    n_cell = np.where(not_count_n, np.nan, n_cell_all)
     with np.errstate(invalid="ignore"):
         exceeds = x > n_cell
     per_entry = _per_entry(report, e, cols) | _any_but_last(exceeds)
 
     # Cells never fed to a binomial method: per-entry steps and non-counts; in a treatment
     # row, also those whose control cell is one.
-    not_count = not_count_x | not_count_n[..., None]
+    not_count = not_count_x | not_count_n
     own_masked = not_count | per_entry
     ctrl_masked = np.broadcast_to(own_masked[..., c : c + 1, :], x.shape)
     is_control = np.broadcast_to((np.arange(len(report.recipes)) == c)[:, None], x.shape)
@@ -310,6 +316,7 @@ def compare(
         mdl_reason=mdl.reason,
     )
     note = _sequential_note(note, seq.reason, np.isnan(p_value) | ~np.isnan(av_p_value))
+    note = _one_sided_note(note, one_sided, entry, names)
 
     split_shares = _split(report, split)
     srm = _sample_ratio(report, n, samples, by_sample, split_shares)
@@ -322,7 +329,7 @@ def compare(
         control=control,
         entry=entry,
         by_sample=by_sample,
-        entries=_frozen(np.broadcast_to(n_all[..., None], x.shape)),
+        entries=_frozen(n_cell_all),
         conversions=_frozen(x_all),
         rate=_frozen(rate),
         rate_low=_frozen(rate_ci.low),
@@ -392,15 +399,14 @@ def _sequential(
     Shapes follow the comparison: ``(report, recipe, step)`` at the last sample, or
     ``(report, sample, recipe, step)`` at every sample when ``by_sample``.
     """
-    x_s = report.count[..., cols]  # (report, sample, recipe, step)
-    n_s = report.count[..., entry]
-    bad = _not_count(x_s) | _not_count(n_s)[..., None]
+    x_s, n_s, _ = _paired(report.count, entry, cols)  # (report, sample, recipe, step)
+    bad = _not_count(x_s) | _not_count(n_s)
     running_x = np.cumsum(np.where(np.isnan(x_s) | bad, 0.0, x_s), axis=1)
-    running_n = np.cumsum(np.where(np.isnan(n_s) | _not_count(n_s), 0.0, n_s), axis=1)
+    running_n = np.cumsum(np.where(np.isnan(n_s) | bad, 0.0, n_s), axis=1)
     off = masked[:, None] if not by_sample else masked
-    off = off | bad.any(axis=1, keepdims=True) | (running_x > running_n[..., None])
+    off = off | bad.any(axis=1, keepdims=True) | (running_x > running_n)
     running_x = np.where(off, np.nan, running_x)
-    n_cell = np.where(off, np.nan, np.broadcast_to(running_n[..., None], running_x.shape))
+    n_cell = np.where(off, np.nan, running_n)
     x_c, n_c = running_x[..., control : control + 1, :], n_cell[..., control : control + 1, :]
     if running_x.shape[1] == 0:  # no samples: nothing to look at
         empty = np.full(masked.shape, np.nan)
@@ -468,6 +474,48 @@ def _compared_steps(report: Report, entry: str, steps: Sequence[str] | None) -> 
 # --------------------------------------------------------------------------------------------
 # Cells
 # --------------------------------------------------------------------------------------------
+def _paired(
+    counts: FloatArray, entry: int, cols: IntArray
+) -> tuple[FloatArray, FloatArray, BoolArray]:
+    """Per sample, the conversions and the entries of each compared step where the sample
+    reports both (NaN where it reports neither or only one), and where it reports only one.
+
+    Shapes ``(report, sample, recipe, step)``. Summing the pairs keeps entries and
+    conversions from the same samples, so a step missing from one sample does not count
+    that sample's entries without its conversions.
+    """
+    x = counts[..., cols]
+    n = np.broadcast_to(counts[..., entry][..., None], x.shape)
+    nx, nn = np.isnan(x), np.isnan(n)
+    out_x: FloatArray = np.where(nx | nn, np.nan, x)
+    out_n: FloatArray = np.where(nx | nn, np.nan, n)
+    return out_x, out_n, np.asarray(nx != nn)
+
+
+def _one_sided_note(
+    note: ObjectArray, one_sided: npt.ArrayLike, entry: str, steps: Sequence[str]
+) -> ObjectArray:
+    """Add, where samples reported only one of the entries and the step, that they were left
+    out of both (per sample when ``note`` is per sample, else how many samples)."""
+    count = np.asarray(one_sided, dtype=np.int64)
+    if not count.any():
+        return note
+    out: ObjectArray = note.copy()
+    per_sample = out.ndim == 4
+    for j, step in enumerate(steps):
+        for k in np.unique(count[..., j][count[..., j] > 0]):
+            text = (
+                f"the sample reports only one of {entry} and {step}: not compared"
+                if per_sample
+                else f"{k} sample(s) report only one of {entry} and {step}: left out of both"
+            )
+            cells = np.zeros(count.shape, dtype=bool)
+            cells[..., j] = count[..., j] == k
+            glue = np.where(out[cells] != "", "; ", "").astype(object)
+            out[cells] = out[cells] + glue + text
+    return out
+
+
 def _nansum_keep(a: FloatArray, axis: int) -> FloatArray:
     """Sum over ``axis`` ignoring NaN, NaN where every entry is NaN (Report.sum_samples)."""
     total = np.nansum(a, axis=axis, keepdims=True)

@@ -23,7 +23,7 @@ from ._compare import (
     _total_axis,
     _visitor_caveat,
 )
-from ._comparison import BoolArray, FloatArray
+from ._comparison import BoolArray, FloatArray, ObjectArray
 from ._means_comparison import MeansComparison
 from ._notes import NOTE_CONTROL, join, prefixed, text
 
@@ -300,6 +300,7 @@ def compare_means(
     )
     lift_note = text(treatment & (mean_c <= 0), NOTE_LIFT_UNDEFINED)
     note = join(
+        _gaps_note(ec, point, by_sample),
         text(is_control, NOTE_CONTROL),
         first,
         np.where(is_control, own, prefixed("treatment: ", own)).astype(object),
@@ -413,6 +414,23 @@ def _moments(
         parts.append(np.where(invalid | ~keep, np.nan, arr))
     m = Moments(parts[0], parts[1], parts[2], decimals=DECIMALS)
     return (m if by_sample else m.sum(axis=1)), invalid
+
+
+def _gaps_note(count: FloatArray, point: BoolArray, by_sample: bool) -> ObjectArray:
+    """Where summed samples lack the engagement values that other samples report, how many:
+    the sums count them as samples without engaged units (the API writes no triple then)."""
+    if by_sample:
+        return np.full(count.shape, "", dtype=object)
+    out = np.full(count.shape[:1] + count.shape[2:], "", dtype=object)
+    nan = np.isnan(count)
+    gaps = (nan & ~nan.all(axis=1, keepdims=True)).sum(axis=1)
+    gaps = np.where(np.broadcast_to(point, gaps.shape), 0, gaps)
+    for k in np.unique(gaps[gaps > 0]):
+        out[gaps == k] = (
+            f"{k} sample(s) report no engagement values here: counted as samples without "
+            "engaged units"
+        )
+    return out
 
 
 def _arms(m: Moments, n: FloatArray, per: str) -> tuple[Moments, MeanVar]:

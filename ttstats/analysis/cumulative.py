@@ -280,6 +280,10 @@ def cumulative(
     grid = np.asarray(report.in_grid, dtype=bool)[:, :, None]  # (report, sample, 1)
     x_raw, n_raw = report.count[..., j], report.count[..., e]  # (report, sample, recipe)
     not_reported = grid & (np.isnan(x_raw) | np.isnan(n_raw))
+    # a sample counts only where it reports both (as compare sums them): no entries without
+    # their conversions
+    x_raw = np.where(np.isnan(n_raw), np.nan, x_raw)
+    n_raw = np.where(np.isnan(x_raw), np.nan, n_raw)
     bad = (_not_count(x_raw) | _not_count(n_raw)).any(axis=1, keepdims=True)
     shape = x_raw.shape
     running_x = np.cumsum(np.where(np.isnan(x_raw) | ~grid, 0.0, x_raw), axis=1)
