@@ -191,3 +191,25 @@ def test_progress_bar_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     quiet(50, 100)
     quiet.close()
     assert pipe.getvalue() == ""
+
+
+def test_output_through_a_link_and_into_a_pipe(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    from ttstats.cli import example_report_path
+
+    real, link = tmp_path / "real.xml", tmp_path / "link.xml"
+    real.write_text("old")
+    link.symlink_to(real)
+    assert main(["example", "-o", str(link)]) == 0
+    assert link.is_symlink() and real.read_bytes() == example_report_path().read_bytes()
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_bytes()))
+    reader.start()
+    assert main(["example", "-o", str(fifo)]) == 0
+    reader.join(timeout=30)
+    assert got == [example_report_path().read_bytes()]
+    assert fifo.is_fifo()  # still a pipe, not replaced by a file

@@ -405,3 +405,18 @@ def test_bad_arguments() -> None:
         extreme_order_sensitivity(report, report, control=A, steps=[ORDER, ORDER])
     with pytest.raises(ttstats.UnknownLabelError, match="unknown step"):
         extreme_order_sensitivity(report, report, control=A, steps=["Nope"])
+
+
+def test_sensitivity_of_reports_without_any_value_measure_says_why() -> None:
+    xml = (
+        '<reports><report campaignId="1" start="2024-03-01" end="2024-03-02" resolution="day" '
+        'type="visit"><sample start="2024-03-01T00:00" duration="day">'
+        '<recipe name="A"><step name="Entry">1000</step><step name="Buy">50</step></recipe>'
+        '<recipe name="B"><step name="Entry">1000</step><step name="Buy">80</step></recipe>'
+        "</sample></report></reports>"
+    )
+    report = ttstats.read_report(xml)
+    with pytest.raises(ValueError, match="no step carries an engagement triple or revenue"):
+        extreme_order_sensitivity(report, report, control="A")
+    ro = ttstats.build_readout(report, without_extremes=report)
+    assert ro.sensitivity is None and ro.sensitivity_note.startswith("not available: no step")

@@ -621,3 +621,40 @@ def test_intended_split_in_the_readout_json_and_check(example: ttstats.Report) -
     args = ["check", path, "--control", "Control", "--metric", ORDER]
     assert cli_main(args) == 0  # an even split, as the example was simulated
     assert cli_main([*args, "--split", "2,1,1"]) == 1  # 50:25:25 intended: broken allocation
+
+
+def _aggregates(*parts: tuple[str, int, int]) -> str:
+    """Aggregate reports, each (type, orders of A, orders of B) of 1,000 entries each."""
+    body = "".join(
+        f'<report campaignId="1" start="2024-03-01" end="2024-03-02" resolution="day" '
+        f'type="{kind}"><sample start="2024-03-01T00:00" duration="day">'
+        f'<recipe name="A"><step name="Entry">1000</step><step name="Buy">{a}</step></recipe>'
+        f'<recipe name="B"><step name="Entry">1000</step><step name="Buy">{b}</step></recipe>'
+        "</sample></report>"
+        for kind, a, b in parts
+    )
+    return f"<reports>{body}</reports>"
+
+
+def test_check_decides_on_one_report_never_on_either_of_two(tmp_path: Path) -> None:
+    # two aggregates of one type that disagree: no single decision
+    same = ttstats.read_report(_aggregates(("visit", 50, 80), ("visit", 80, 50)))
+    with pytest.raises(ValueError, match="2 reports for the same segment and type"):
+        decide(same, control="A", metric="Buy")
+    # one report per type (a request without type): say which
+    kinds = ttstats.read_report(_aggregates(("visit", 50, 80), ("visitor", 80, 50)))
+    with pytest.raises(ValueError, match=r"one per type .* choose one with type="):
+        decide(kinds, control="A", metric="Buy")
+    assert decide(kinds, control="A", metric="Buy", type="visit").passed
+    assert not decide(kinds, control="A", metric="Buy", type="visitor").passed
+    with pytest.raises(UnknownLabelError, match=r"types are \['visit', 'visitor'\]"):
+        decide(kinds, control="A", metric="Buy", type="impression")
+    ro = build_readout(same)
+    assert any("reports [0, 1] hold the same campaign 1, type visit and aggregate" in w
+               for w in ro.warnings)  # fmt: skip
+    path = tmp_path / "kinds.xml"
+    path.write_text(_aggregates(("visit", 50, 80), ("visitor", 80, 50)))
+    args = ["check", str(path), "--control", "A", "--metric", "Buy"]
+    assert cli_main(args) == 2
+    assert cli_main([*args, "--type", "visit"]) == 0
+    assert cli_main([*args, "--type", "visitor"]) == 1

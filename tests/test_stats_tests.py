@@ -339,3 +339,10 @@ def test_z_against_statsmodels_test_proportions_2indep() -> None:
         )
         assert got.statistic[i] == pytest.approx(ref.statistic, rel=1e-9, abs=1e-14)
         assert got.pvalue[i] == pytest.approx(ref.pvalue, rel=1e-9, abs=1e-300)
+
+
+def test_fisher_beyond_two_to_the_53_says_why_and_ends() -> None:
+    # float64 holds every whole number only up to 2**53: no exact test, a reason, no hang
+    res = proportion_test([1e16, 3], [1e17, 10], [1.1e16, 7], [1e17, 10], method="fisher")
+    assert np.isnan(res.pvalue[0]) and "2**53" in res.reason[0]
+    assert res.pvalue[1] == pytest.approx(stats.fisher_exact([[3, 7], [7, 3]]).pvalue, rel=1e-12)

@@ -234,8 +234,9 @@ def write_output(text: str | bytes, path: str | None) -> None:
     """Write ``text`` to standard output (``path`` None or ``-``) or atomically to a file.
 
     The file is written beside its destination under a temporary name, flushed to disk and
-    renamed over the destination, so a reader never sees half a readout. A ``str`` is written
-    as UTF-8, ``bytes`` as they are.
+    renamed over the destination, so a reader never sees half a readout. A symbolic link is
+    followed (the file it names is replaced, the link stays); a pipe or a device is written
+    into directly. A ``str`` is written as UTF-8, ``bytes`` as they are.
     """
     if path is None or path == "-":
         if isinstance(text, bytes):
@@ -247,9 +248,17 @@ def write_output(text: str | bytes, path: str | None) -> None:
             sys.stdout.flush()
         return
     data = text.encode("utf-8") if isinstance(text, str) else text
-    target = Path(path)
+    # a link is written through (the file it names is replaced, the link stays)
+    target = Path(os.path.realpath(path))
     if target.is_dir():
         raise UsageError(f"cannot write {path}: it is a directory")
+    if target.exists() and not target.is_file():  # a pipe, a device: write into it
+        try:
+            with open(target, "wb") as out:
+                out.write(data)
+        except OSError as err:
+            raise UsageError(f"cannot write {path}: {err.strerror or err}") from None
+        return
     try:
         mode = target.stat().st_mode & 0o777 if target.exists() else _default_mode()
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
@@ -325,6 +334,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         mixing_variance=args.mixing_variance,
         split=args.split,
         allow_mismatch=args.allow_mismatch,
+        type=args.type,
     )
     print(decision.reason)
     return EXIT_OK if decision.passed else EXIT_NO
@@ -675,6 +685,12 @@ def build_parser() -> argparse.ArgumentParser:
     _statistics_options(check, required=True)
     check.add_argument(
         "--segment", metavar="NAME", help="decide on this segment (default: the aggregate)"
+    )
+    check.add_argument(
+        "--type",
+        choices=TYPES,
+        default=None,
+        help="decide on the report of this type, when the file holds one per type",
     )
     check.add_argument(
         "--allow-mismatch",

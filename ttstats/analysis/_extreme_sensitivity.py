@@ -313,7 +313,13 @@ def _available(rep: Report) -> BoolArray:
 def _chosen_steps(rep: Report, steps: Sequence[str] | None, available: BoolArray) -> list[str]:
     has = [bool(x) for x in np.asarray(available.any(axis=1), dtype=bool)]
     if steps is None:
-        return [s for s, ok in zip(rep.steps, has, strict=True) if ok]
+        found = [s for s, ok in zip(rep.steps, has, strict=True) if ok]
+        if not found:
+            raise ValueError(
+                "no step carries an engagement triple or revenue in either report: extreme "
+                "orders change nothing that can be compared"
+            )
+        return found
     if isinstance(steps, str):
         steps = [steps]
     chosen = list(steps)

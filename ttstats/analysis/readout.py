@@ -248,6 +248,7 @@ def build_readout(
         )
     looks = max((int(report.present[r].sum()) for r in chosen), default=0)
     notes = [
+        *_duplicate_reports(report),
         *found,
         *seg.warnings,
         *comp.warnings,
@@ -313,6 +314,7 @@ def decide(
     mixing_variance: float | None = None,
     split: Sequence[float] | None = None,
     allow_mismatch: bool = False,
+    type: str | None = None,
 ) -> Decision:
     """Does some recipe beat the control significantly, and by at least ``min_lift``?
 
@@ -321,6 +323,11 @@ def decide(
     ``sequential=True`` it decides on the always-valid p-values: the right choice for a
     pipeline that runs this check repeatedly (every day) and acts on the first yes, which
     a fixed-horizon p-value would answer wrongly far more often than ``alpha``.
+
+    One report is decided on: the aggregate (or the named segment) of the given ``type``. A
+    file requested without a type holds one report per type (visit, visitor, impression):
+    then ``type`` must say which, as it must when the file holds several reports for the same
+    segment and type (they would contradict each other; the error lists them).
 
     A sample-ratio mismatch in a decided report (the recipes' entries do not follow an even
     split, p < 0.001) means the allocation is broken and no verdict of that report can be
@@ -365,6 +372,7 @@ def decide(
             )
     else:
         chosen = _chosen_reports(report, segment)
+    chosen = _one_report(report, chosen, type)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always", TTStatsWarning)
         comp = compare(
@@ -444,6 +452,47 @@ def _labels(report: Report, control: str | None, metric: str | None, entry: str)
 
 def _segment_names(report: Report) -> list[str]:
     return list(dict.fromkeys(i.segment for i in report.reports if i.segment is not None))
+
+
+def _duplicate_reports(report: Report) -> list[str]:
+    """A warning per group of reports answering the same segment and type (and campaign)."""
+    groups: dict[tuple[object, ...], list[int]] = {}
+    for i, info in enumerate(report.reports):
+        groups.setdefault((info.campaign_id, info.type, info.segment), []).append(i)
+    return [
+        f"reports {where} hold the same campaign {key[0]}, type {key[1]} and "
+        f"{'aggregate' if key[2] is None else f'segment {key[2]!r}'}: their verdicts are shown "
+        "apart and may contradict each other"
+        for key, where in groups.items()
+        if len(where) > 1
+    ]
+
+
+def _one_report(report: Report, chosen: list[int], type: str | None) -> list[int]:
+    """The one report decided on among ``chosen`` (one segment): of ``type`` when given."""
+    infos = report.reports
+    if type is not None:
+        types = sorted({str(infos[i].type) for i in chosen})
+        chosen = [i for i in chosen if infos[i].type == type]
+        if not chosen:
+            raise UnknownLabelError(
+                f"type={type!r} is not a type of these reports; types are {types}"
+            )
+    if len(chosen) <= 1:
+        return chosen
+    kinds = [infos[i].type for i in chosen]
+    listed = ", ".join(
+        f"report {i} (campaign {infos[i].campaign_id}, type {infos[i].type})" for i in chosen
+    )
+    if len(set(kinds)) == len(kinds) and type is None:
+        raise ValueError(
+            f"the file holds {len(chosen)} reports for this segment, one per type ({listed}): "
+            "choose one with type= (--type)"
+        )
+    raise ValueError(
+        f"the file holds {len(chosen)} reports for the same segment and type ({listed}): they "
+        "may contradict each other, so no single decision is made; split the file"
+    )
 
 
 def _is_aggregate(report: Report, segment: str) -> bool:

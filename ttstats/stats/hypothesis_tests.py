@@ -117,7 +117,16 @@ def proportion_test(
         if method in ("z", "chi2", "yates"):
             stat, pval = _pooled(xt, nt, xc, nc, method, alt, reasons)
         elif method == "fisher":
-            stat, pval = _fisher(xt, nt, xc, nc, alt)
+            # beyond 2**53 float64 holds no longer every whole number: no exact test there
+            reasons.flag(nt + nc > _EXACT_LIMIT, _TOO_LARGE_FOR_EXACT)
+            small = reasons.ok
+            stat, pval = _fisher(
+                np.where(small, xt, 0.0),
+                np.where(small, nt, 1.0),
+                np.where(small, xc, 0.0),
+                np.where(small, nc, 1.0),
+                alt,
+            )
         else:
             stat, pval = _t_test(xt, nt, xc, nc, method, alt, reasons)
     return TestResult(reasons.nan(stat), reasons.nan(pval), reasons.text)
@@ -269,8 +278,9 @@ def _fisher_two_sided(
         mid = np.floor((lo[open_] + hi[open_] + 1.0) / 2.0)
         lmid = logpmf(mid, open_)
         good = np.where(below[open_], lmid >= lthr[open_], lmid <= lthr[open_])
+        stuck = mid <= lo[open_]  # no whole number left between (a safeguard)
         lo[open_] = np.where(good, mid, lo[open_])
-        hi[open_] = np.where(good, hi[open_], mid - 1.0)
+        hi[open_] = np.where(good & ~stuck, hi[open_], np.where(stuck, lo[open_], mid - 1.0))
         open_ = open_[lo[open_] < hi[open_]]
     guess = np.where(qualifies, lo, np.where(below, mode, 0.0) - 1.0)
     # The log scale blurs near-ties (mirror tables of a symmetric design are exactly as likely
@@ -296,6 +306,10 @@ def _fisher_two_sided(
 
 
 _SRM_EMPTY = "no entries in any arm (total = 0)"
+_EXACT_LIMIT = 2.0**53
+_TOO_LARGE_FOR_EXACT = (
+    "more than 2**53 entries: float64 cannot hold every count exactly, no exact test"
+)
 
 
 def sample_ratio_test(
