@@ -213,3 +213,57 @@ def test_output_through_a_link_and_into_a_pipe(tmp_path: Path) -> None:
     reader.join(timeout=30)
     assert got == [example_report_path().read_bytes()]
     assert fifo.is_fifo()  # still a pipe, not replaced by a file
+
+
+NAMES = (
+    '<reports><report campaignId="1" start="2024-03-01" end="2024-03-02" resolution="day" '
+    'type="visit"><sample start="2024-03-01T00:00" duration="day">'
+    '<recipe name="A&#10;|x"><step name="Entry">100</step><step name="Buy">5</step></recipe>'
+    '<recipe name="B&#x202E;z"><step name="Entry">100</step><step name="Buy">9</step></recipe>'
+    "</sample></report></reports>"
+)
+
+
+def test_names_with_line_breaks_stay_on_their_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "names.xml"
+    path.write_text(NAMES)
+    assert main(["inspect", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "recipes   2: 'A\\n|x', 'B\\u202ez'" in out
+    assert main(["readout", str(path), "--format", "markdown"]) == 0
+    md = capsys.readouterr().out
+    rows = [line for line in md.splitlines() if line.startswith("|")]
+    widths = {line.count(" | ") - line.count("\\| ") for line in rows if "recipe" in line}
+    assert all(line.endswith("|") for line in rows)
+    assert "A \\|x" in md and len(widths) == 1
+
+
+def test_a_message_of_several_lines_prints_as_one(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "message.xml"
+    path.write_text(
+        '<message code="401">denied&#10;Traceback (most recent call last):&#13;ok</message>'
+    )
+    assert main(["readout", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "\r" not in err
+    assert "denied Traceback (most recent call last): ok" in err
+
+
+def test_closed_standard_input_is_one_line() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "ttstats.cli", "readout", "-"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        timeout=120,
+    )
+    assert done.returncode == 2  # empty input
+    code = "import sys; sys.stdin = None; from ttstats.cli import main; sys.exit(main(['readout', '-']))"
+    closed = subprocess.run([sys.executable, "-c", code], capture_output=True, timeout=120)
+    assert (
+        closed.returncode == 2
+        and closed.stderr == b"ttstats: standard input is closed: nothing to read from -\n"
+    )

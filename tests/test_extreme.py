@@ -16,6 +16,7 @@ Every expected number comes from an independent source:
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from decimal import Decimal, localcontext
 from typing import Any
@@ -420,3 +421,38 @@ def test_sensitivity_of_reports_without_any_value_measure_says_why() -> None:
         extreme_order_sensitivity(report, report, control="A")
     ro = ttstats.build_readout(report, without_extremes=report)
     assert ro.sensitivity is None and ro.sensitivity_note.startswith("not available: no step")
+
+
+def test_one_impossible_triple_is_left_out_with_a_warning_not_an_error() -> None:
+    from ttstats.cli import example_report_path
+
+    report = ttstats.read_report(example_report_path())
+    j = report.step_index("Order Confirmation")
+
+    def spoil(name: str, arr: np.ndarray) -> np.ndarray:
+        if name != "engagement_sumsq":
+            return arr
+        out = arr.copy()
+        out[0, 0, 1, j] = -5.0  # a negative sum of squares: no set of values has it
+        return out
+
+    cells = type(report.cells)(**{k: spoil(k, v) for k, v in report.cells.items()})
+    spoiled = dataclasses.replace(report, cells=cells)
+    res = extreme_orders(spoiled, control="Control", metric="Order Confirmation")
+    assert any("1 sample(s) of the recipes carry engagement values" in w for w in res.warnings)
+
+    # the cell is summed without that sample: as if its triple were never reported
+    def drop(name: str, arr: np.ndarray) -> np.ndarray:
+        if not name.startswith("engagement"):
+            return arr
+        out = arr.copy()
+        out[0, 0, 1, j] = np.nan
+        return out
+
+    cells = type(report.cells)(**{k: drop(k, v) for k, v in report.cells.items()})
+    without = extreme_orders(
+        dataclasses.replace(report, cells=cells), control="Control", metric="Order Confirmation"
+    )
+    np.testing.assert_array_equal(res.units, without.units)
+    np.testing.assert_allclose(res.mean, without.mean, rtol=1e-15)
+    extreme_order_sensitivity(spoiled, spoiled, control="Control")  # no error either

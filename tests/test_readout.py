@@ -658,3 +658,14 @@ def test_check_decides_on_one_report_never_on_either_of_two(tmp_path: Path) -> N
     assert cli_main(args) == 2
     assert cli_main([*args, "--type", "visit"]) == 0
     assert cli_main([*args, "--type", "visitor"]) == 1
+
+
+def test_absurd_counts_and_levels_give_reasons_not_warnings() -> None:
+    # counts of 1e300 and alpha of 1e-300: the suite turns any RuntimeWarning into an error
+    huge = ttstats.read_report(_aggregates(("visit", 50, 80)).replace(">1000<", ">1e300<"))
+    ro = build_readout(huge, control="A")
+    (verdict,) = ro.verdicts
+    assert verdict.outcome == UNDEFINED and "more than 2**53 entries" in verdict.text
+    small = read_quietly(sample("v2-small.xml"))
+    tiny = build_readout(small, alpha=1e-300)
+    assert all(np.isfinite(r.rate_low) for s in tiny.sections for r in s.metric_rows)

@@ -79,6 +79,8 @@ def _source(arg: str | None) -> tuple[str | Path | BinaryIO, str]:
         path = example_report_path()
         return path, f"{path.name} (bundled example)"
     if arg == "-":
+        if sys.stdin is None:
+            raise UsageError("standard input is closed: nothing to read from -")
         return sys.stdin.buffer, "<stdin>"
     return Path(arg), arg
 
@@ -123,7 +125,7 @@ def load(arg: str | None, *, strict: bool = False) -> tuple[Report, str]:
             warnings.simplefilter("ignore", ReportRepairWarning)
             return read_report(source, strict=strict, progress=progress), label
     except TTApiError as err:
-        raise UsageError(f"{label}: the file is an API error response: {err}") from None
+        raise UsageError(f"{label}: the file is an API error response: {_one_line(err)}") from None
     except ReportParseError as err:
         raise UsageError(f"{label}: {err}") from None
     except FileNotFoundError:
@@ -139,6 +141,12 @@ def _fmt_time(t: np.datetime64) -> str:
         return "?"
     text = str(t.astype("datetime64[m]"))
     return text[:10] if text.endswith("T00:00") else text.replace("T", " ")
+
+
+def _shown(name: str) -> str:
+    """A name as it reads on one line: quoted with escapes when it holds a line break or
+    another control or direction character."""
+    return name if name.isprintable() else repr(name)
 
 
 def describe(report: Report, label: str) -> str:
@@ -165,8 +173,8 @@ def describe(report: Report, label: str) -> str:
         lines.append("samples   0")
     has_campaign = bool(np.isfinite(report.campaign.count).any())
     summary = f" (+ summary recipe {report.campaign_recipe!r})" if has_campaign else ""
-    lines.append(f"recipes   {k}: {', '.join(report.recipes)}{summary}")
-    lines.append(f"steps     {t}: {', '.join(report.steps)}")
+    lines.append(f"recipes   {k}: {', '.join(map(_shown, report.recipes))}{summary}")
+    lines.append(f"steps     {t}: {', '.join(map(_shown, report.steps))}")
     measures = [
         name
         for name, arr in report.cells.items()
@@ -536,6 +544,13 @@ def _mixing_variance(text: str) -> float:
     return value
 
 
+def _one_line(err: object) -> str:
+    """A message on one line: line breaks and other control characters become spaces (a
+    message from a file must not pass for several lines, a traceback say)."""
+    text = "".join(" " if ch.isspace() or not ch.isprintable() else ch for ch in str(err))
+    return " ".join(text.split())
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line (and exit status 2)."""
 
@@ -721,21 +736,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except TTApiError as err:
-        print(f"ttstats: the file is an API error response: {err}", file=sys.stderr)
+        print(f"ttstats: the file is an API error response: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ReportMismatchError as err:
         first = getattr(args, "file", None) or "the bundled example"
-        print(f"ttstats: {first} and {args.without_extremes}: {err}", file=sys.stderr)
+        print(f"ttstats: {first} and {args.without_extremes}: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except (ReportParseError, TTStatsError) as err:
         where = getattr(args, "file", None) or "the bundled example"
-        print(f"ttstats: {where}: {err}", file=sys.stderr)
+        print(f"ttstats: {where}: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except UsageError as err:
-        print(f"ttstats: {err}", file=sys.stderr)
+        print(f"ttstats: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ValueError as err:  # an option the analysis refuses (e.g. metric = entry)
-        print(f"ttstats: {' '.join(str(err).split())}", file=sys.stderr)
+        print(f"ttstats: {_one_line(err)}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except FileNotFoundError as err:
         print(f"ttstats: no such file: {err.filename}", file=sys.stderr)

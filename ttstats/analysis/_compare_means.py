@@ -450,6 +450,6 @@ def _arms(m: Moments, n: FloatArray, per: str) -> tuple[Moments, MeanVar]:
 def _t_half_width(var: FloatArray, units: FloatArray, ok: BoolArray, alpha: float) -> FloatArray:
     """Half-width of the t interval of a mean; NaN where the variance is not a number."""
     u = np.where(ok, units, 2.0)
-    q = special.stdtrit(u - 1.0, 1.0 - alpha / 2.0)
+    q = -special.stdtrit(u - 1.0, alpha / 2.0)  # the upper quantile, exact for tiny alpha
     out: FloatArray = np.where(ok, q * np.sqrt(np.where(ok, var, 0.0) / u), np.nan)
     return out

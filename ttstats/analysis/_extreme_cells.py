@@ -59,6 +59,20 @@ def sum_samples(arr: FloatArray) -> FloatArray:
     return nansum_all(arr, axis=1)
 
 
+def valid_triples(
+    count: FloatArray, total: FloatArray, sumsq: FloatArray
+) -> tuple[FloatArray, FloatArray, FloatArray, BoolArray]:
+    """The triples with every invalid cell (a count that is not a whole number >= 0, an
+    infinite total, a negative or infinite sum of squares) set to NaN in all three, and where
+    that happened (a reported value that no set of values can have)."""
+    with np.errstate(invalid="ignore"):
+        off = np.abs(count - np.round(count)) > 1e-9 * np.maximum(1.0, np.abs(count))
+        bad = ~np.isnan(count) & (~np.isfinite(count) | (count < 0) | off)
+        bad |= np.isinf(total) | np.isinf(sumsq) | (sumsq < 0)
+    c, t, s = (np.where(bad, np.nan, a) for a in (count, total, sumsq))
+    return c, t, s, np.asarray(bad, dtype=bool)
+
+
 def nansum_all(arr: FloatArray, axis: int) -> FloatArray:
     """Sum over ``axis`` ignoring NaN; NaN where every entry is NaN (never reported)."""
     total = np.nansum(arr, axis=axis)

@@ -23,6 +23,7 @@ from ._extreme_cells import (
     nansum_all,
     position,
     sum_samples,
+    valid_triples,
     verdict_text,
 )
 from ._extreme_results import CONTROL, UNDEFINED, BoolArray, FloatArray, Sensitivity
@@ -206,7 +207,9 @@ def _side(rep: Report, recipes: Any, cols: Any, entry: int, c: int, alpha: float
         own = sum_samples(arr[..., cols][:, :, None, :])[:, 0]
         return np.where(np.isnan(own), nansum_all(parts, axis=1), own)
 
-    m = Moments(*(cells(getattr(rep, f"engagement_{x}")) for x in TRIPLE))
+    # a triple no set of values can have is left out (extreme_orders says so in a warning)
+    *triple, _ = valid_triples(*(getattr(rep, f"engagement_{x}") for x in TRIPLE))
+    m = Moments(*(cells(a) for a in triple))
     mv = m.mean_var()
     ctrl = m[:, c : c + 1]
     test = m.welch_test(ctrl)

@@ -37,6 +37,7 @@ from ._extreme_cells import (
     position,
     positive,
     sum_samples,
+    valid_triples,
     verdict_text,
 )
 from ._extreme_results import CONTROL, BoolArray, ExtremeOrders, FloatArray, Sensitivity
@@ -169,13 +170,14 @@ def extreme_orders(
     j = position(report.steps, metric, "metric", "step")
     width = positive(k_sigma, "k_sigma")
     a = alpha_level(alpha)
-    triple = [sum_samples(getattr(report, f"engagement_{m}")[..., j]) for m in TRIPLE]
+    *cells, bad_rec = valid_triples(*(getattr(report, f"engagement_{m}")[..., j] for m in TRIPLE))
+    triple = [sum_samples(x) for x in cells]
     if np.isnan(triple[0]).all():
         raise ValueError(
             f"metric: step {metric!r} carries no engagement triple; {_engaged(report)}"
         )
     rec = Moments(*triple)  # (report, recipe)
-    pooled, fallback = _campaign_triple(report, j)
+    pooled, fallback, bad_camp = _campaign_triple(report, j)
     camp = Moments(*pooled)  # (report,)
 
     mv, mvc = rec.mean_var(), camp.mean_var()
@@ -206,6 +208,12 @@ def extreme_orders(
         f"report {r}: the Campaign summary recipe is not reported; its moments are the sum "
         "of the recipes"
         for r in np.flatnonzero(fallback)
+    ) + tuple(
+        f"{int(n)} sample(s) of {what} carry engagement values of {metric!r} that no set of "
+        "values can have (a count that is not a whole number >= 0, a negative or infinite "
+        "sum): left out"
+        for what, n in (("the recipes", bad_rec.sum()), ("the Campaign", bad_camp.sum()))
+        if n
     )
     return ExtremeOrders(
         reports=report.reports,
@@ -317,16 +325,18 @@ def _first(
     flip_p[found] = np.take_along_axis(pvalue, idx[..., None], axis=-1)[..., 0][found]
 
 
-def _campaign_triple(report: Report, j: int) -> tuple[list[FloatArray], BoolArray]:
-    """The Campaign's summed triple per report, and where it fell back to the recipes' sum."""
-    own = [
-        sum_samples(getattr(report.campaign, f"engagement_{m}")[:, :, None, j])[:, 0]
-        for m in TRIPLE
-    ]
-    parts = [sum_samples(getattr(report, f"engagement_{m}")[..., j]) for m in TRIPLE]
+def _campaign_triple(report: Report, j: int) -> tuple[list[FloatArray], BoolArray, BoolArray]:
+    """The Campaign's summed triple per report, where it fell back to the recipes' sum, and
+    the invalid Campaign cells left out."""
+    *camp, bad = valid_triples(
+        *(getattr(report.campaign, f"engagement_{m}")[:, :, None, j] for m in TRIPLE)
+    )
+    own = [sum_samples(x)[:, 0] for x in camp]
+    *cells, _ = valid_triples(*(getattr(report, f"engagement_{m}")[..., j] for m in TRIPLE))
+    parts = [sum_samples(x) for x in cells]
     fallback = np.isnan(own[0]) & ~np.isnan(parts[0]).all(axis=1)
     pooled = [np.where(fallback, nansum_all(p, axis=1), o) for o, p in zip(own, parts, strict=True)]
-    return pooled, fallback
+    return pooled, fallback, bad
 
 
 def _engaged(report: Report) -> str:

@@ -50,9 +50,12 @@ def number(x: float, digits: int = 2) -> str:
 
 
 def count(x: float) -> str:
-    """A count: ``19038.0`` -> ``"19,038"`` (a fraction keeps two decimals)."""
+    """A count: ``19038.0`` -> ``"19,038"`` (a fraction keeps two decimals; beyond 1e15,
+    where float64 stops holding every whole number, ``"1.2e+16"``)."""
     if not defined(x):
         return MISSING
+    if abs(x) >= 1e15:
+        return f"{x:.3g}"
     return f"{x:,.0f}" if x == round(x) else f"{x:,.2f}"
 
 

@@ -169,7 +169,9 @@ def readout_to_markdown(readout: Readout) -> str:
 
 
 def _md(text: str) -> str:
-    """Text with the characters Markdown would read as markup escaped."""
+    """Text with the characters Markdown would read as markup escaped, on one line (a line
+    break in a name from the file would end a table row or a list item)."""
+    text = "".join(ch if ch.isprintable() else " " for ch in text.replace("\r\n", " "))
     for ch in ("\\", "*", "_", "`", "[", "]", "<", ">", "#", "|"):
         text = text.replace(ch, "\\" + ch)
     return text

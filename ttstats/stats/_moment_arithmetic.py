@@ -525,7 +525,7 @@ def _difference_interval(treatment: Moments, control: Moments, alpha: float) -> 
 
 
 def _difference_once(arms: _Arms, alpha: float) -> Interval:
-    half = special.stdtrit(arms.df, 1.0 - alpha / 2.0) * np.sqrt(arms.w_t + arms.w_c)
+    half = -special.stdtrit(arms.df, alpha / 2.0) * np.sqrt(arms.w_t + arms.w_c)
     diff = arms.mean_t - arms.mean_c
     r = arms.reasons
     return Interval(r.nan(diff - half), r.nan(diff + half), r.text)

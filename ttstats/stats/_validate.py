@@ -27,6 +27,9 @@ NO_ENTRIES = "no entries (n = 0)"
 EXCEEDS = "count exceeds entries (x > n): a per-entry rate, not a proportion"
 CONTROL_ZERO = "control rate is 0: lift undefined"
 ZERO_SE = "estimated standard error is 0: the normal approximation collapses to a point"
+#: Beyond 2**53 float64 no longer holds every whole number (web traffic never comes close).
+EXACT_LIMIT = 2.0**53
+TOO_LARGE = "more than 2**53 entries: beyond what float64 counts hold exactly"
 
 ALTERNATIVES = ("two-sided", "less", "greater")
 
@@ -156,12 +159,13 @@ class Reasons:
             self.bad |= new
 
     def arm(self, x: FloatArray, n: FloatArray, label: str = "") -> None:
-        """The checks of one binomial arm: NaN input, ``n = 0``, ``x > n``."""
+        """The checks of one binomial arm: NaN input, ``n = 0``, ``x > n``, ``n > 2**53``."""
         prefix = f"{label}: " if label else ""
         with np.errstate(invalid="ignore"):
             self.flag(np.isnan(x) | np.isnan(n), prefix + MISSING)
             self.flag(n == 0, prefix + NO_ENTRIES)
             self.flag(x > n, prefix + EXCEEDS)
+            self.flag(n > EXACT_LIMIT, prefix + TOO_LARGE)
 
     @property
     def ok(self) -> BoolArray:

@@ -118,6 +118,8 @@ def probability_to_beat(
         reasons.flag(np.isnan(xc) | np.isnan(nc), "control: " + v.MISSING)
         reasons.flag(xt > nt, "treatment: " + v.EXCEEDS)
         reasons.flag(xc > nc, "control: " + v.EXCEEDS)
+        reasons.flag(nt > v.EXACT_LIMIT, "treatment: " + v.TOO_LARGE)
+        reasons.flag(nc > v.EXACT_LIMIT, "control: " + v.TOO_LARGE)
     xt, nt = v.safe_counts(reasons, xt, nt)
     xc, nc = v.safe_counts(reasons, xc, nc)
     at, bt = xt + a0, nt - xt + b0

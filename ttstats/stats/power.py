@@ -327,7 +327,8 @@ def samples_to_detect(
     qs, pts, rcs, rts, ncs, nts, zas = cells
 
     def gap(m: FloatArray, idx: IndexArray) -> FloatArray:
-        big_c, big_t = ncs[idx] + m * rcs[idx], nts[idx] + m * rts[idx]
+        with np.errstate(over="ignore"):
+            big_c, big_t = ncs[idx] + m * rcs[idx], nts[idx] + m * rts[idx]
         with np.errstate(divide="ignore", invalid="ignore"):
             out = _gap(qs[idx], pts[idx], big_c, big_t, zas[idx], zb)
         return np.where((big_c > 0) & (big_t > 0), out, -np.inf)
@@ -335,7 +336,7 @@ def samples_to_detect(
     every = np.arange(qs.size)
     now = gap(np.zeros(qs.size), every)
     # the most traffic can do: an arm without traffic keeps its entries
-    with np.errstate(divide="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         far = np.where(
             (rcs > 0) & (rts > 0),
             np.abs(pts - qs),
