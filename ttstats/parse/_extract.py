@@ -8,7 +8,6 @@ scatter at the end.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -73,28 +72,80 @@ ALLOWED_ATTRS: dict[int, tuple[int, ...]] = {
 }
 TEXT_ELEMENTS = (AMOUNT, REVENUE, STEP, CODE, MESSAGE)
 
-_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
-_ANY_REF = re.compile(r"&[^;\s]*;?")
+_REFERENCE = re.compile(r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([A-Za-z_:][-A-Za-z0-9._:]*))?(;?)")
+_PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
 _TAGGED_CODE = re.compile(rb"<code>[^<]*</code>|<[^>]*>")
+#: literal white space in an attribute value becomes a space (XML 1.0, section 3.3.3)
+_ATTRIBUTE_SPACE = str.maketrans({"\t": " ", "\n": " "})
 
 
-def decode_text(raw: bytes, encoding: str) -> tuple[str, str | None]:
-    """Decode bytes and XML character references; also say what was wrong, if anything."""
+def _is_xml_char(cp: int) -> bool:
+    """Whether code point ``cp`` is a character XML 1.0 allows (the ``Char`` production)."""
+    return (
+        cp in (0x9, 0xA, 0xD)
+        or 0x20 <= cp <= 0xD7FF
+        or 0xE000 <= cp <= 0xFFFD
+        or 0x10000 <= cp <= 0x10FFFF
+    )
+
+
+def decode_text(
+    raw: bytes, encoding: str, *, attribute: bool = True
+) -> tuple[str, tuple[str, str] | None]:
+    """Decode bytes as XML does; also say what was wrong, if anything, as ``(kind, message)``.
+
+    Line ends (CR LF, lone CR) become LF. In an attribute value (``attribute=True``) each
+    literal tab and line end then becomes a space (attribute-value normalisation, XML 1.0
+    section 3.3.3; without a DTD every attribute is CDATA, so nothing more is collapsed).
+    Then the five predefined entities and numeric character references are replaced by
+    their characters; a character they produce (``&#10;``) is kept as it is.
+
+    A reference XML does not allow is kept as it was written and named in the returned
+    problem (kind ``"reference"``): an undefined entity (entities are never expanded), a ``&`` that starts no
+    reference, and a character reference to a character outside XML's ``Char`` production
+    (``&#0;``, a surrogate such as ``&#xD800;``, ``&#xFFFE;``, above ``&#x10FFFF;``).
+    """
     problem = None
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
         text = raw.decode(encoding, "replace")
-        problem = f"bytes that are not {encoding}; replaced by U+FFFD"
-    if "&" in text:
-        bad = [m.group(0) for m in _ANY_REF.finditer(text) if not _ENTITY.fullmatch(m.group(0))]
-        if bad:
-            problem = (
-                f"undefined entity reference {bad[0]!r} kept as text (entities are not expanded)"
-            )
-            text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-        else:
-            text = html.unescape(text)
+        problem = ("encoding", f"bytes that are not {encoding}; replaced by U+FFFD")
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if attribute:
+        text = text.translate(_ATTRIBUTE_SPACE)
+    if "&" not in text:
+        return text, problem
+    bad: list[str] = []
+
+    def one(m: re.Match[str]) -> str:
+        dec, hexa, name, semi = m.groups()
+        if semi:
+            if name is not None and name in _PREDEFINED:
+                return _PREDEFINED[name]
+            if dec is not None or hexa is not None:
+                digits = dec if dec is not None else hexa
+                cp = int(digits, 10 if dec is not None else 16) if len(digits) < 12 else -1
+                if _is_xml_char(cp):
+                    return chr(cp)
+                bad.append(
+                    f"character reference {m.group(0)!r} to a character XML does not allow; "
+                    "kept as text"
+                )
+                return m.group(0)
+            if name is not None:
+                bad.append(
+                    f"undefined entity reference {m.group(0)!r} kept as text "
+                    "(entities are not expanded)"
+                )
+                return m.group(0)
+        bad.append(f"'&' that starts no reference ({m.group(0)!r}); kept as text")
+        return m.group(0)
+
+    text = _REFERENCE.sub(one, text)
+    if bad and problem is None:
+        problem = ("reference", bad[0])
     return text, problem
 
 
@@ -132,7 +183,7 @@ class Records:
     has_step_amount: bool = False
     has_step_text: bool = False
 
-    def name_ids(self, raw: list[bytes], issue: list[tuple[int, str]]) -> I64:
+    def name_ids(self, raw: list[bytes], issue: list[tuple[int, tuple[str, str]]]) -> I64:
         """Global ids of names (decoded once each); problems go to ``issue`` by index."""
         out = np.empty(len(raw), dtype=np.int64)
         for i, r in enumerate(raw):
@@ -185,28 +236,35 @@ def extract(
     def events_of(code: int) -> I64:
         return np.flatnonzero(elem & (ev.code == code) & (ev.valid == 1))
 
-    # -- reports (few: read one by one) ----------------------------------------------------
-    for e in np.flatnonzero(elem & (ev.code == REPORT)).tolist():
-        tok = int(ev.token[e])
-        attrs: dict[str, object] = {
-            "pos": int(loc(ev.pos[e : e + 1])[0]),
-            "valid": bool(ev.valid[e]),
-        }
-        for k in np.flatnonzero(t.attr_token == tok).tolist():
-            code = int(t.attr_code[k])
-            if code < 0:
-                continue
-            raw = buf[t.value_start[k] : t.value_end[k]]
-            key = ATTRIBUTES[code].decode()
-            if key in attrs:
-                continue
-            text, problem = decode_text(raw, rec.encoding)
-            if problem:
-                issues.append(
-                    Issue(int(t.value_start[k]), "encoding", f"attribute {key}: {problem}")
-                )
-            attrs[key] = text
-        rec.reports.append(attrs)
+    # -- reports: their attributes, grouped by tag once ------------------------------------
+    re_ev = np.flatnonzero(elem & (ev.code == REPORT))
+    if len(re_ev):
+        re_tok = ev.token[re_ev]
+        re_pos = loc(ev.pos[re_ev]).tolist()
+        # attributes are listed in document order, so each tag's form one run
+        lo = np.searchsorted(t.attr_token, re_tok, side="left").tolist()
+        hi = np.searchsorted(t.attr_token, re_tok, side="right").tolist()
+        decoded: dict[bytes, tuple[str, tuple[str, str] | None]] = {}
+        for e, p, a0, a1 in zip(re_ev.tolist(), re_pos, lo, hi, strict=True):
+            attrs: dict[str, object] = {"pos": p, "valid": bool(ev.valid[e])}
+            for k in range(a0, a1):
+                code = int(t.attr_code[k])
+                if code < 0:
+                    continue
+                key = ATTRIBUTES[code].decode()
+                if key in attrs:
+                    continue
+                raw = buf[t.value_start[k] : t.value_end[k]]
+                got = decoded.get(raw)
+                if got is None:
+                    got = decoded[raw] = decode_text(raw, rec.encoding)
+                text, problem = got
+                if problem:
+                    issues.append(
+                        Issue(int(t.value_start[k]), problem[0], f"attribute {key}: {problem[1]}")
+                    )
+                attrs[key] = text
+            rec.reports.append(attrs)
     # -- samples ------------------------------------------------------------------------------
     se = np.flatnonzero(elem & (ev.code == SAMPLE))  # all of them: index = ordinal
     rec.sample_report.append(ev.ords[se, 0])
@@ -340,7 +398,7 @@ def extract(
         body = buf[t.end[tok] + 1 :]
         stop = body.find(b"</message")
         body = _TAGGED_CODE.sub(b" ", body[: stop if stop >= 0 else len(body)])
-        rec.message.append(decode_text(b" ".join(body.split()), rec.encoding)[0])
+        rec.message.append(decode_text(b" ".join(body.split()), rec.encoding, attribute=False)[0])
         has, vs, ve = _attr_spans(t, np.asarray([tok]), A_CODE)
         if has[0]:
             rec.message_code.append(buf[vs[0] : ve[0]].decode("ascii", "replace"))
@@ -353,11 +411,12 @@ def extract(
 
 def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]) -> I64:
     codes, uniq = span_codes(c, vs, ve)
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, tuple[str, str]]] = []
     ids = rec.name_ids(uniq, problems)
-    for i, problem in problems:
+    for i, (kind, problem) in problems:
         first = int(np.argmax(codes == i))
-        issues.append(Issue(int(vs[first]), "encoding", f"name {uniq[i][:40]!r}: {problem}"))
+        shown = uniq[i][:40].decode("utf-8", "replace")
+        issues.append(Issue(int(vs[first]), kind, f"name {shown!r}: {problem}"))
     return ids[codes] if len(codes) else codes
 
 
