@@ -24,7 +24,7 @@ from .._errors import ReportParseError, ReportRepairWarning, TTApiError
 from ._assemble import assemble
 from ._extract import Records, extract
 from ._report import ParseWarning, Report
-from ._scan import I64, ChunkBytes, invalid_bytes
+from ._scan import I64, U8, ChunkBytes, invalid_bytes
 from ._structure import Nesting, element_name, nest
 from ._tokenize import (
     AMOUNT,
@@ -35,7 +35,8 @@ from ._tokenize import (
     STEP,
     ChunkError,
     Issue,
-    strip_comments,
+    markup_regions,
+    strip_markup,
     tokenize,
 )
 
@@ -150,14 +151,8 @@ class _Reader:
         if self.first:
             chunk = self._prologue(chunk)
             self.first = False
-        try:
-            buf, _ = strip_comments(chunk, final=True)
-        except ChunkError as err:
-            buf, pos = chunk, err.pos
-            raise ReportParseError(err.reason, *self._locate_once(buf, pos)) from None
-        c = ChunkBytes(buf)
-        a = c.a
-        nl = np.flatnonzero(a == 10)
+        raw = np.frombuffer(chunk, np.uint8)
+        nl = _line_breaks(chunk, raw)
 
         def loc(pos: I64) -> I64:
             pos = np.asarray(pos, dtype=np.int64)
@@ -169,13 +164,21 @@ class _Reader:
             col = pos - prev
             return (line.astype(np.int64) << 32) | np.minimum(col, 2**32 - 1).astype(np.int64)
 
+        bad = invalid_bytes(chunk, raw)
+        if len(bad):
+            raise ReportParseError(
+                f"byte 0x{raw[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)",
+                *_unpack(int(loc(bad[:1])[0])),
+            )
         try:
-            bad = invalid_bytes(buf, a)
-            if len(bad):
-                raise ReportParseError(
-                    f"byte 0x{a[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)",
-                    *_unpack(int(loc(bad[:1])[0])),
-                )
+            buf = strip_markup(chunk)
+        except ChunkError as err:
+            raise ReportParseError(
+                err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))
+            ) from None
+        c = ChunkBytes(buf)
+        a = c.a
+        try:
             tokens = tokenize(c)
             if len(tokens):
                 widest = int(np.argmax(tokens.end - tokens.start))
@@ -230,12 +233,6 @@ class _Reader:
             self.last_nl = self.offset + int(nl[-1])
         self.offset += len(buf)
 
-    def _locate_once(self, buf: bytes, pos: int) -> tuple[int, int]:
-        line = self.lines + buf.count(b"\n", 0, pos) + 1
-        nl = buf.rfind(b"\n", 0, pos)
-        col = pos - nl if nl >= 0 else pos + self.offset - self.last_nl
-        return line, col
-
     def _prologue(self, chunk: bytes) -> bytes:
         if chunk.startswith(codecs.BOM_UTF8):
             chunk = b"   " + chunk[3:]  # keep columns: the BOM is 3 bytes
@@ -287,6 +284,19 @@ class _Reader:
 
 def _unpack(packed: int) -> tuple[int, int]:
     return packed >> 32, packed & 0xFFFFFFFF
+
+
+def _line_breaks(chunk: bytes, a: U8) -> I64:
+    """Positions that end a line: each LF, and each CR not followed by LF (XML's line ends).
+
+    For CR LF the LF is the break, so that columns count from it.
+    """
+    nl = np.flatnonzero(a == 10)
+    if b"\r" not in chunk:
+        return nl
+    cr = np.flatnonzero(a == 13)
+    alone = cr[(cr + 1 >= len(a)) | (a[np.minimum(cr + 1, len(a) - 1)] != 10)]
+    return np.union1d(nl, alone) if len(alone) else nl
 
 
 def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
@@ -355,11 +365,11 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
             yield data, True
             return
         cut = data.rfind(b"<")
-        start = data.rfind(b"<!--", 0, cut + 1)  # the last comment begun at or before the cut
-        if start >= 0:
-            close = data.find(b"-->", start + 4)
-            if close < 0 or close + 3 > cut:  # the cut would fall inside that comment
+        # never cut inside a comment or processing instruction: cut where it begins
+        for start, end in markup_regions(data, stop=cut + 1):
+            if end < 0 or end > cut:
                 cut = start
+                break
         if cut <= 0:
             if len(data) > MAX_TOKEN:
                 raise ReportParseError(

@@ -13,6 +13,7 @@ entity definition, external entity and entity-expansion bomb) and CDATA sections
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -144,27 +145,55 @@ class ChunkTokens:
         return len(self.start)
 
 
-def strip_comments(buf: bytes, final: bool) -> tuple[bytes, int | None]:
-    """Blank out ``<!-- ... -->`` comments (keeping line breaks) and find where to stop.
+_MARKUP = re.compile(rb"<!--|<\?")
+_MARKUP_END = {b"<!--": b"-->", b"<?": b"?>"}
+_MARKUP_NAME = {b"<!--": "comment", b"<?": "processing instruction"}
 
-    Returns the buffer and, when a comment is not closed within it and more input follows,
-    the position where this chunk must end.
+
+def markup_regions(buf: bytes, stop: int | None = None) -> Iterator[tuple[int, int]]:
+    """``(start, end)`` of each comment and processing instruction, in document order.
+
+    ``end`` is one past the closing ``-->`` or ``?>``, or -1 when the region is not closed
+    within ``buf``. The scan is sequential, so a ``<?`` inside a comment (or ``<!--`` inside a
+    processing instruction) is part of it and starts nothing. Regions starting at or after
+    ``stop`` are not listed.
     """
-    at = buf.find(b"<!--")
-    if at < 0:
-        return buf, None
+    at = 0
+    while True:
+        m = _MARKUP.search(buf, at, len(buf) if stop is None else stop)
+        if m is None:
+            return
+        close = buf.find(_MARKUP_END[m.group()], m.end())
+        if close < 0:
+            yield m.start(), -1
+            return
+        end = close + len(_MARKUP_END[m.group()])
+        yield m.start(), end
+        at = end
+
+
+def strip_markup(buf: bytes) -> bytes:
+    """Blank out comments and processing instructions (keeping line breaks).
+
+    Neither carries anything a Performance Report needs (the XML declaration is read before
+    this, by the reader). Blanking keeps every byte's position, so lines and columns stay
+    right; a processing instruction may hold ``>`` or quotes that would otherwise be taken
+    for markup. Raises :class:`ChunkError` for one that is never closed.
+    """
+    if b"<!--" not in buf and b"<?" not in buf:
+        return buf
     out = bytearray(buf)
-    while at >= 0:
-        stop = buf.find(b"-->", at + 4)
-        if stop < 0:
-            if final:
-                raise ChunkError("comment never closed", at)
-            return bytes(out[:at]), at
-        for i in range(at, stop + 3):
-            if out[i] != 10:
-                out[i] = 32
-        at = buf.find(b"<!--", stop + 3)
-    return bytes(out), None
+    for start, end in markup_regions(buf):
+        if end < 0:
+            what = _MARKUP_NAME[b"<!--" if buf.startswith(b"<!--", start) else b"<?"]
+            raise ChunkError(f"{what} never closed", start)
+        region = out[start:end]
+        out[start:end] = region.translate(_BLANK)
+    return bytes(out)
+
+
+#: every byte but the line breaks becomes a space
+_BLANK = bytes(b if b in (10, 13) else 32 for b in range(256))
 
 
 def tokenize(c: ChunkBytes) -> ChunkTokens:
@@ -188,19 +217,15 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
             msg = f"unexpected markup {what.decode('latin-1')!r}"
         raise ChunkError(msg, pos)
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
-    if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
-        gi = np.arange(n)  # '<' and '>' alternate: each tag holds exactly one '>'
-    else:
-        gi = _pair(lt, gt, quot)
-    if n and (gi >= len(gt)).any():
-        pos = int(lt[np.argmax(gi >= len(gt))])
-        raise ChunkError("document ends inside a tag (truncated?)", pos)
-    end = gt[gi] if n else np.zeros(0, np.int64)
     nxt = np.append(lt[1:], len(a)).astype(np.int64)
-    inside = end > nxt
-    if inside.any():
-        pos = int(nxt[np.argmax(inside)])
-        raise ChunkError("'<' inside a tag", pos)
+    if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
+        end = gt.astype(np.int64)  # '<' and '>' alternate: each tag holds exactly one '>'
+    else:
+        end = _pair(buf, a, lt, nxt, gt)
+    if n and end[-1] < 0:
+        raise ChunkError("document ends inside a tag (truncated?)", int(lt[-1]))
+    if n and (end < 0).any():
+        raise ChunkError("'<' inside a tag", int(nxt[np.argmax(end < 0)]))
     # -- kinds and names -----------------------------------------------------------------
     is_close = second == SLASH
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
@@ -260,19 +285,91 @@ def _junk_in_tags(
     return out
 
 
-def _pair(lt: I64, gt: I64, quot: I64) -> I64:
-    """Index into ``gt`` of the '>' closing each tag, skipping any inside a quoted value."""
-    n = len(lt)
-    gi = np.searchsorted(gt, lt)
-    for _ in range(64):
-        bad = gi < len(gt)
-        nq = np.zeros(n, dtype=np.int64)
-        nq[bad] = np.searchsorted(quot, gt[gi[bad]]) - np.searchsorted(quot, lt[bad])
-        odd = bad & (nq % 2 == 1)
-        if not odd.any():
+#: a tag's content up to its closing '>': names, white space and quoted values of either kind
+_TAG_BODY = re.compile(rb"""(?:[^"'>]|"[^"]*"|'[^']*')*>""")
+#: rounds of the vectorised quote skipping before the remaining tags are read one by one
+_PAIR_ROUNDS = 16
+
+
+def _pair(buf: bytes, a: np.ndarray, lt: I64, nxt: I64, gt: I64) -> I64:
+    """Position of the '>' closing each tag, skipping any inside a quoted value (-1: none).
+
+    A tag cannot hold '<' (XML forbids it in attribute values), so tag ``i`` ends at a '>'
+    between ``lt[i]`` and ``nxt[i]``, the next '<'. When that stretch holds one '>', it is
+    the end. Otherwise the tag is walked value by value: from the current position, if the
+    next '>' comes before the next quote it ends the tag; else the scan jumps past the
+    matching quote of the same kind (``"`` or ``'``). Each round moves every unfinished tag
+    by one value; tags still unfinished after a few rounds are matched by a regular
+    expression. A value whose quote is never closed before the next '<' ends the tag at the
+    first '>' after that quote (the attribute reader then reports the broken value).
+    """
+    g0 = np.searchsorted(gt, lt)
+    g1 = np.searchsorted(gt, nxt)
+    count = g1 - g0
+    end = np.where(count > 0, gt[np.minimum(g0, len(gt) - 1)] if len(gt) else -1, -1)
+    end = end.astype(np.int64)
+    many = np.flatnonzero(count > 1)
+    if not len(many):
+        return end
+    dq = np.flatnonzero(a == QUOT)
+    sq = np.flatnonzero(a == APOS)
+    pos = lt[many].astype(np.int64) + 1
+    stop = nxt[many]
+    todo = np.arange(len(many))
+    for _ in range(_PAIR_ROUNDS):
+        if not len(todo):
             break
-        gi[odd] += 1
-    return gi
+        p = pos[todo]
+        g = gt[np.minimum(np.searchsorted(gt, p), len(gt) - 1)]
+        idq = np.searchsorted(dq, p)
+        isq = np.searchsorted(sq, p)
+        nd = np.where(idq < len(dq), dq[np.minimum(idq, len(dq) - 1)] if len(dq) else 0, -1)
+        ns = np.where(isq < len(sq), sq[np.minimum(isq, len(sq) - 1)] if len(sq) else 0, -1)
+        nd = np.where((nd < 0) | (nd >= stop[todo]), np.iinfo(np.int64).max, nd)
+        ns = np.where((ns < 0) | (ns >= stop[todo]), np.iinfo(np.int64).max, ns)
+        q = np.minimum(nd, ns)
+        done = g < q
+        end[many[todo[done]]] = g[done]
+        # jump past the value: the next quote of the same kind after the opening one
+        go = ~done
+        qo = q[go]
+        is_dq = nd[go] < ns[go]
+        close = np.where(
+            is_dq,
+            _next_after(dq, qo),
+            _next_after(sq, qo),
+        )
+        unclosed = close >= stop[todo[go]]
+        # an unclosed value: the tag ends at the first '>' after its quote
+        t_un = todo[go][unclosed]
+        k = np.searchsorted(gt, qo[unclosed])
+        after = gt[np.minimum(k, len(gt) - 1)]
+        end[many[t_un]] = np.where((k < len(gt)) & (after < stop[t_un]), after, -1)
+        t_go = todo[go][~unclosed]
+        pos[t_go] = close[~unclosed] + 1
+        todo = t_go
+    for j in todo.tolist():
+        i = int(many[j])
+        m = _TAG_BODY.match(buf, int(pos[j]), int(nxt[i]))
+        if m is not None:
+            end[i] = m.end() - 1
+        else:  # an unclosed value
+            opened = min(
+                (k for k in (buf.find(b'"', int(pos[j])), buf.find(b"'", int(pos[j]))) if k >= 0),
+                default=int(pos[j]),
+            )
+            end[i] = buf.find(b">", opened, int(nxt[i]))
+    return end
+
+
+def _next_after(sorted_pos: I64, at: I64) -> I64:
+    """The first of ``sorted_pos`` after each ``at`` (a huge number when there is none)."""
+    k = np.searchsorted(sorted_pos, at, side="right")
+    big = np.iinfo(np.int64).max
+    if not len(sorted_pos):
+        return np.full(len(at), big, dtype=np.int64)
+    out: I64 = np.where(k < len(sorted_pos), sorted_pos[np.minimum(k, len(sorted_pos) - 1)], big)
+    return out
 
 
 def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -> None:
@@ -311,7 +408,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     odd_layout = ~is_name_char(after1) & ~(is_ws(after1) & is_name_char(after2))
     if odd_layout.any():
         ns[odd_layout] = attribute_name_start(a, eq[odd_layout])
-    eq_ok = a[eq] == EQ
+    eq_ok = (a[eq] == EQ) & is_name_char(a[eq - 1])  # "name =" goes to the slow path
     # a tag whose '=' is not right before its quote goes to the slow path
     slow_tok = tok[np.flatnonzero(~eq_ok)]
     # A tag is laid out as expected when its length is '<', its name, each attribute with
