@@ -177,7 +177,7 @@ def test_read_report_reads_what_lxml_reads(doc: tuple[bytes, int]) -> None:
             if not np.isnan(value):
                 got[(row.report, start, row.recipe, row.step, measure)] = value
     assert got == expected
-    # DECIMALS assert dict(r.decimals) == lxml_decimals(data)
+    assert dict(r.decimals) == lxml_decimals(data)
 
 
 @SETTINGS

@@ -36,7 +36,9 @@ from ._tokenize import (
     ATTRIBUTES,
     CLOSE,
     CODE,
+    COUNT_MARK,
     ELEMENTS,
+    EMPTY,
     ENGAGEMENT,
     MESSAGE,
     METRICS,
@@ -50,10 +52,13 @@ from ._tokenize import (
     UNKNOWN,
     ChunkTokens,
     Issue,
+    issue_each,
 )
 
-# fields of a value record
+# fields of a value record (the order of MEASURES)
 COUNT, REV, E_COUNT, E_TOTAL, E_SUMSQ = range(5)
+#: the measures whose printed precision is recorded (Report.decimals)
+DECIMAL_FIELDS = (REV, E_TOTAL, E_SUMSQ)
 #: step key of a version-1 recipe-level ``<amount>``: the recipe's final step
 FINAL_STEP = -2
 
@@ -180,6 +185,17 @@ class Records:
     message: list[str] = field(default_factory=list)
     message_code: list[str] = field(default_factory=list)
     first_element: int | None = None
+    first_element_pos: int = (1 << 32) | 1  # packed line << 32 | column
+    #: per field of DECIMAL_FIELDS: the fewest digits after the point any value was printed with
+    decimals: dict[int, int] = field(default_factory=dict)
+
+    def note_decimals(self, fld: int, dec: I64 | None, ok: np.ndarray) -> None:
+        """Fold the decimals of the readable values into the running minimum of ``fld``."""
+        if dec is None or not ok.any():
+            return
+        low = int(dec[ok].min())
+        self.decimals[fld] = min(low, self.decimals.get(fld, low))
+
     has_step_amount: bool = False
     has_step_text: bool = False
 
@@ -226,6 +242,7 @@ def extract(
     elem = ev.kind != CLOSE
     if rec.first_element is None and elem.any():
         rec.first_element = int(ev.code[np.argmax(elem)])
+        rec.first_element_pos = int(loc(ev.pos[np.argmax(elem) :][:1])[0])
     ev_of_tok = np.full(len(t), -1, dtype=np.int64)
     real = elem & (ev.token >= 0)
     ev_of_tok[ev.token[real]] = np.flatnonzero(real)
@@ -287,14 +304,13 @@ def extract(
         ids = _names_of(c, rec, vs, ve, issues)
         ids = np.where(has == 1, ids, -1)
         missing = np.flatnonzero((has == 0) & (ev.valid[ee] == 1))
-        for j in missing[:100].tolist():
-            issues.append(
-                Issue(
-                    int(ev.pos[ee[j]]),
-                    "no-name",
-                    f"<{ELEMENTS[code].decode()}> without a name attribute; its values are not read",
-                )
-            )
+        what = ELEMENTS[code].decode()
+        issue_each(
+            issues,
+            ev.pos[ee[missing]],
+            "no-name",
+            lambda j, what=what: f"<{what}> without a name attribute; its values are not read",  # type: ignore[misc]
+        )
         own_tab[0].append(ev.ords[ee, owner_col])
         own_tab[1].append(ids)
         own_tab[2].append(np.where(has == 1, ev.valid[ee], 0))
@@ -304,45 +320,44 @@ def extract(
     tok_all = ev.token
     for code in (AMOUNT, REVENUE, STEP):
         ee = events_of(code)
-        ee = ee[(ev.kind[ee] == OPEN) & (tok_all[ee] >= 0)]
+        ee = ee[tok_all[ee] >= 0]
+        if code != STEP:
+            # an empty <amount/> or <revenue></revenue> was reported empty: NaN, said so
+            empty = ee[(ev.kind[ee] == EMPTY) | ((ev.kind[ee] == OPEN) & ~text_used[tok_all[ee]])]
+            what = ELEMENTS[code].decode()
+            issue_each(
+                issues,
+                ev.pos[empty],
+                "empty",
+                lambda j, what=what: f"empty <{what}>; read as NaN (not reported)",  # type: ignore[misc]
+            )
+            _add_text_values(rec, ev, empty, code, np.full(len(empty), np.nan))
+        ee = ee[ev.kind[ee] == OPEN]
         tk = tok_all[ee]
         with_text = text_used[tk]
         ee, tk = ee[with_text], tk[with_text]
         if not len(ee):
             continue
-        vals, ok = parse_numbers(c, t.end[tk] + 1, t.text_end[tk])
-        for j in np.flatnonzero(~ok)[:1000].tolist():
-            raw = buf[t.end[tk[j]] + 1 : t.text_end[tk[j]]].strip()[:40]
-            issues.append(
-                Issue(
-                    int(t.end[tk[j]]) + 1,
-                    "bad-number",
-                    f"unreadable number {raw.decode('utf-8', 'replace')!r} in <{ELEMENTS[code].decode()}>; read as NaN",
-                )
-            )
-        pc = ev.parent_code[ee]
-        if code == STEP:
-            rec.has_step_text = True
-            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), COUNT, vals)
+        revenue_here = code == REVENUE or (
+            code == AMOUNT and bool((ev.parent_code[ee] != STEP).any())
+        )
+        vals, ok, dec = parse_numbers(c, t.end[tk] + 1, t.text_end[tk], decimals=revenue_here)
+        unreadable = tk[~ok]
+        issue_each(
+            issues,
+            t.end[unreadable] + 1,
+            "bad-number",
+            lambda j, u=unreadable, code=code: (
+                "unreadable number "  # type: ignore[misc]
+                f"{_shown(buf[t.end[u[j]] + 1 : t.text_end[u[j]]].strip())!r} in "
+                f"<{ELEMENTS[code].decode()}>; read as NaN"
+            ),
+        )
+        if code == AMOUNT:
+            rec.note_decimals(REV, dec, ok & (ev.parent_code[ee] != STEP))
         elif code == REVENUE:
-            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), REV, vals)
-        else:
-            in_step = pc == STEP
-            if in_step.any():
-                rec.has_step_amount = True
-            s = np.flatnonzero(in_step)
-            _add_values(
-                rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], np.full(len(s), -1), COUNT, vals[s]
-            )
-            r = np.flatnonzero(~in_step)
-            _add_values(
-                rec,
-                ev.ords[ee[r], 2],
-                np.full(len(r), -1),
-                np.full(len(r), FINAL_STEP),
-                REV,
-                vals[r],
-            )
+            rec.note_decimals(REV, dec, ok)
+        _add_text_values(rec, ev, ee, code, vals)
     # -- engagement -----------------------------------------------------------------------------
     ee = events_of(ENGAGEMENT)
     ee = ee[ev.token[ee] >= 0]
@@ -352,44 +367,44 @@ def extract(
         names = np.where(has_n == 1, _names_of(c, rec, vs, ve, issues), -1)
         step_ord = ev.ords[ee, 3]
         no_step = (has_n == 0) & (step_ord < 0)
-        for j in np.flatnonzero(no_step)[:100].tolist():
-            issues.append(
-                Issue(
-                    int(ev.pos[ee[j]]),
-                    "no-step-name",
-                    "<engagement> outside a step without a stepName; its values are not read",
-                )
-            )
-        if (ev.parent_code[ee] == RECIPE).any():
-            for j in np.flatnonzero(ev.parent_code[ee] == RECIPE)[:1000].tolist():
-                issues.append(
-                    Issue(
-                        int(ev.pos[ee[j]]),
-                        "no-wrapper",
-                        "<engagement> without an <engagementMetrics> wrapper; read as the recipe's engagement",
-                    )
-                )
+        issue_each(
+            issues,
+            ev.pos[ee[no_step]],
+            "no-step-name",
+            lambda j: "<engagement> outside a step without a stepName; its values are not read",
+        )
+        issue_each(
+            issues,
+            ev.pos[ee[ev.parent_code[ee] == RECIPE]],
+            "no-wrapper",
+            lambda j: (
+                "<engagement> without an <engagementMetrics> wrapper; read as the "
+                "recipe's engagement"
+            ),
+        )
         keep = ~no_step
         st = np.where(has_n == 1, -1, step_ord)
         for attr, fld in ((A_COUNT, E_COUNT), (A_TOTAL, E_TOTAL), (A_SUMSQ, E_SUMSQ)):
             has, vs, ve = _attr_spans(t, tk, attr)
-            vals, ok = parse_numbers(c, vs, ve)
-            for j in np.flatnonzero(keep & (has == 0))[:100].tolist():
-                issues.append(
-                    Issue(
-                        int(ev.pos[ee[j]]),
-                        "missing-attribute",
-                        f"<engagement> without {ATTRIBUTES[attr].decode()}; read as not reported",
-                    )
-                )
-            for j in np.flatnonzero(keep & (has == 1) & ~ok)[:100].tolist():
-                issues.append(
-                    Issue(
-                        int(vs[j]),
-                        "bad-number",
-                        f"unreadable {ATTRIBUTES[attr].decode()} {buf[vs[j] : ve[j]][:40].decode('utf-8', 'replace')!r}; read as NaN",
-                    )
-                )
+            vals, ok, dec = parse_numbers(c, vs, ve, decimals=fld != E_COUNT)
+            rec.note_decimals(fld, dec, ok & keep & (has == 1))
+            aname = ATTRIBUTES[attr].decode()
+            issue_each(
+                issues,
+                ev.pos[ee[keep & (has == 0)]],
+                "missing-attribute",
+                lambda j, aname=aname: f"<engagement> without {aname}; read as not reported",  # type: ignore[misc]
+            )
+            bad = np.flatnonzero(keep & (has == 1) & ~ok)
+            issue_each(
+                issues,
+                vs[bad],
+                "bad-number",
+                lambda j, bad=bad, vs=vs, ve=ve, aname=aname: (
+                    f"unreadable {aname} "  # type: ignore[misc]
+                    f"{_shown(buf[vs[bad[j]] : ve[bad[j]]])!r}; read as NaN"
+                ),
+            )
             m = keep & (has == 1)
             _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m])
     # -- message --------------------------------------------------------------------------------
@@ -418,6 +433,28 @@ def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]
         shown = uniq[i][:40].decode("utf-8", "replace")
         issues.append(Issue(int(vs[first]), kind, f"name {shown!r}: {problem}"))
     return ids[codes] if len(codes) else codes
+
+
+def _add_text_values(rec: Records, ev: Events, ee: I64, code: int, vals: F64) -> None:
+    """Record the numbers read from the text of ``<step>``, ``<amount>`` or ``<revenue>``
+    events ``ee``, each by where it stands."""
+    if not len(ee):
+        return
+    none = np.full(len(ee), -1)
+    if code == STEP:
+        rec.has_step_text = True
+        _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], none, COUNT, vals)
+    elif code == REVENUE:
+        _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], none, REV, vals)
+    else:
+        in_step = ev.parent_code[ee] == STEP
+        if in_step.any():
+            rec.has_step_amount = True
+        s = np.flatnonzero(in_step)
+        _add_values(rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], none[s], COUNT, vals[s])
+        r = np.flatnonzero(~in_step)
+        final = np.full(len(r), FINAL_STEP)
+        _add_values(rec, ev.ords[ee[r], 2], none[r], final, REV, vals[r])
 
 
 def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64) -> None:
@@ -453,35 +490,43 @@ def _check_attributes(
             counts[key] = [k, 1]
         else:
             entry[1] += 1
-    for (code, name), (k, n) in list(counts.items())[:100]:
+    for (code, name), (k, n) in counts.items():
         el = ELEMENTS[code].decode() if code >= 0 else "?"
         issues.append(
             Issue(
                 int(t.attr_name_start[k]),
                 "unknown-attribute",
-                f"unknown attribute {name.decode('utf-8', 'replace')!r} on <{el}> ({n} in this part of the file) ignored: value {buf[t.value_start[k] : t.value_end[k]][:40].decode('utf-8', 'replace')!r}",
+                f"unknown attribute {_shown(name)!r} on <{el}> ({COUNT_MARK} in the file) "
+                f"ignored: value {_shown(buf[t.value_start[k] : t.value_end[k]])!r}",
                 repair=False,
+                group=("unknown-attribute", code, name),
+                count=n,
             )
         )
     # the same attribute twice on one tag
     pair = t.attr_token * 64 + np.where(t.attr_code >= 0, t.attr_code, 63)
     order = np.argsort(pair, kind="stable")
-    dup = np.flatnonzero(np.diff(pair[order]) == 0)
-    for j in dup[:100].tolist():
-        k = int(order[j + 1])
-        if t.attr_code[k] < 0:
-            continue
-        issues.append(
-            Issue(
-                int(t.attr_name_start[k]),
-                "duplicate-attribute",
-                f"attribute {ATTRIBUTES[int(t.attr_code[k])].decode()!r} given twice; the first value is kept, {buf[t.value_start[k] : t.value_end[k]][:40].decode('utf-8', 'replace')!r} dropped",
-            )
-        )
+    later = order[np.flatnonzero(np.diff(pair[order]) == 0) + 1]
+    dup = later[t.attr_code[later] >= 0]
+    issue_each(
+        issues,
+        t.attr_name_start[dup],
+        "duplicate-attribute",
+        lambda j: (
+            f"attribute {ATTRIBUTES[int(t.attr_code[dup[j]])].decode()!r} given twice; "
+            "the first value is kept, "
+            f"{_shown(buf[t.value_start[dup[j]] : t.value_end[dup[j]]])!r} dropped"
+        ),
+    )
+
+
+def _shown(raw: bytes) -> str:
+    """Up to 40 bytes of file content, for a message."""
+    return raw[:40].decode("utf-8", "replace")
 
 
 def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
-    """One warning per unknown element name in the chunk, with how often it occurs."""
+    """One warning per unknown element name, with how often it occurs in the whole file."""
     unknown = np.flatnonzero((t.code == UNKNOWN) & (t.kind != CLOSE))
     seen: dict[bytes, list[int]] = {}
     for i in unknown.tolist():
@@ -492,9 +537,11 @@ def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
             Issue(
                 pos,
                 "unknown-element",
-                f"unknown element <{name.decode('utf-8', 'replace')}> ({n} in this part of the "
-                "file) ignored with its content",
+                f"unknown element <{_shown(name)}> ({COUNT_MARK} in the file) ignored with "
+                "its content",
                 repair=False,
+                group=("unknown-element", name),
+                count=n,
             )
         )
 
@@ -518,24 +565,17 @@ def _check_text(
     owner_ok |= (t.kind == CLOSE) & (t.code == CODE)
     stray = np.flatnonzero(has_text & ~owner_ok & (t.code != UNKNOWN))
     # text inside an unknown element is covered by the unknown-element warning
-    for i in stray[:1000].tolist():
-        raw = buf[ts[i] : te[i]]
-        first = len(raw) - len(raw.lstrip())
-        shown = raw.strip()
-        issues.append(
-            Issue(
-                int(ts[i]) + first,
-                "stray-text",
-                f"stray text {shown[:40].decode('utf-8', 'replace')!r} ignored",
-            )
-        )
-    if len(stray) > 1000:
-        issues.append(
-            Issue(
-                int(ts[stray[1000]]),
-                "stray-text",
-                f"{len(stray) - 1000} more stray text nodes ignored",
-            )
-        )
+
+    def first_nonws(j: int) -> int:
+        raw = buf[ts[stray[j]] : te[stray[j]]]
+        return int(ts[stray[j]]) + len(raw) - len(raw.lstrip())
+
+    issue_each(
+        issues,
+        ts[stray],
+        "stray-text",
+        lambda j: f"stray text {_shown(buf[ts[stray[j]] : te[stray[j]]].strip())!r} ignored",
+        where=first_nonws,
+    )
     out: np.ndarray = np.asarray(used, dtype=bool)
     return out

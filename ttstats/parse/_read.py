@@ -14,6 +14,7 @@ import io
 import os
 import re
 import warnings
+from collections import Counter
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO, TypeAlias
@@ -39,6 +40,7 @@ from ._tokenize import (
     strip_markup,
     tokenize,
 )
+from ._warnings import WarningLog
 
 Source: TypeAlias = str | bytes | bytearray | memoryview | os.PathLike[str] | BinaryIO
 
@@ -60,6 +62,7 @@ def read_report(
     strict: bool = False,
     campaign_recipe: str = "Campaign",
     progress: Callable[[int, int | None], None] | None = None,
+    max_cells: int | None = None,
 ) -> Report:
     """Read a Performance Report (API versions 1 and 2) into labelled arrays.
 
@@ -79,6 +82,12 @@ def read_report(
         Name of the summary recipe, kept apart in :attr:`Report.campaign`.
     progress : callable, optional
         Called as ``progress(bytes_read, total_bytes_or_None)`` after each chunk.
+    max_cells : int, optional
+        The most cells (reports x samples x recipes x steps x measures, plus the two flags
+        per report and sample) the result may hold. By default 64 per number read plus
+        2,097,152 (16 MiB of float64): an omitted sample inside a report's grid is real
+        (zeros), but a few samples years apart at hourly resolution must not turn a small
+        file into gigabytes. Pass a larger value to read such a report anyway.
 
     Returns
     -------
@@ -89,9 +98,10 @@ def read_report(
     TTApiError
         The document is a ``<message>`` error response.
     ReportParseError
-        The input is not a readable report: binary data, a DOCTYPE (entities are never
-        expanded and nothing external is loaded), a truncated document, or (``strict``)
-        any malformation.
+        The input is not a readable report: binary data, text that is not in its encoding,
+        a DOCTYPE (entities are never expanded and nothing external is loaded), a truncated
+        document, arrays larger than ``max_cells`` or than memory allows, or (``strict``)
+        any malformation. ``line`` and ``column`` say where.
     FileNotFoundError
         ``source`` names a file that does not exist.
 
@@ -118,29 +128,47 @@ def read_report(
     blocks, total = _open(source)
     rec = Records()
     state = Nesting()
-    found: list[ParseWarning] = []
-    reader = _Reader(rec, state, found, strict)
-    for chunk, final in _chunks(blocks):
-        reader.feed(chunk, final)
-        if progress is not None:
-            progress(reader.offset, total)
-    reader.finish()
-    if rec.first_element == MESSAGE:
-        code = rec.message_code[0] if rec.message_code else None
-        raise TTApiError(
-            rec.message[0] if rec.message else "",
-            int(code) if code and code.isascii() and code.isdigit() and len(code) < 10 else None,
+    log = WarningLog()
+    reader = _Reader(rec, state, log, strict)
+    try:
+        for chunk, final in _chunks(blocks):
+            reader.feed(chunk, final)
+            if progress is not None:
+                progress(reader.offset, total)
+        reader.finish()
+        if rec.first_element == MESSAGE:
+            code = rec.message_code[0] if rec.message_code else None
+            raise TTApiError(
+                rec.message[0] if rec.message else "",
+                int(code)
+                if code and code.isascii() and code.isdigit() and len(code) < 10
+                else None,
+            )
+        report, totals = assemble(
+            rec,
+            log,
+            version=version,
+            campaign_recipe=campaign_recipe,
+            strict=strict,
+            max_cells=max_cells,
         )
-    report = assemble(rec, found, version=version, campaign_recipe=campaign_recipe, strict=strict)
-    _emit(report.warnings)
+    except _TooLongError as err:
+        raise ReportParseError(str(err), *reader.here()) from None
+    except MemoryError:
+        raise ReportParseError(
+            "not enough memory to read this report (read up to here); free some, or read a "
+            "smaller request",
+            *reader.here(),
+        ) from None
+    _emit(report.warnings, totals)
     return report
 
 
 class _Reader:
     """Feeds chunks through tokenize → nest → extract, keeping positions global."""
 
-    def __init__(self, rec: Records, state: Nesting, found: list[ParseWarning], strict: bool):
-        self.rec, self.state, self.found, self.strict = rec, state, found, strict
+    def __init__(self, rec: Records, state: Nesting, log: WarningLog, strict: bool):
+        self.rec, self.state, self.log, self.strict = rec, state, log, strict
         self.offset = 0  # global offset of the current chunk
         self.lines = 0  # newlines before the current chunk
         self.last_nl = -1  # global offset of the last newline before the current chunk
@@ -226,12 +254,24 @@ class _Reader:
                 p if i.located is None else i.located for i, p in zip(issues, packed, strict=True)
             ]
             for issue, p in zip(issues, packed, strict=True):
-                self.found.append(ParseWarning(*_unpack(p), issue.kind, issue.message))
+                line, col = _unpack(p)
+                if issue.more:
+                    self.log.add_more(line, col, issue.kind, issue.more)
+                elif issue.group is not None:
+                    self.log.add_grouped(
+                        issue.group, line, col, issue.kind, issue.message, issue.count
+                    )
+                else:
+                    self.log.add(line, col, issue.kind, issue.message)
         self.end_loc = int(loc(np.asarray([len(a)]))[0])
         self.lines += len(nl)
         if len(nl):
             self.last_nl = self.offset + int(nl[-1])
         self.offset += len(buf)
+
+    def here(self) -> tuple[int, int]:
+        """Line and column where the next chunk begins (where reading stopped)."""
+        return self.lines + 1, self.offset - self.last_nl
 
     def _prologue(self, chunk: bytes) -> bytes:
         if chunk.startswith(codecs.BOM_UTF8):
@@ -270,15 +310,15 @@ class _Reader:
                 line,
                 col,
             )
-        for frame in reversed(stack):
-            self.found.append(
-                ParseWarning(
-                    line,
-                    col,
-                    "unclosed",
-                    f"<{element_name(frame.code, frame.name)}> never closed; closed at the end of the document",
-                )
-            )
+        frames = stack[::-1]
+        self.log.each(
+            [(line, col)] * len(frames),
+            "unclosed",
+            lambda j: (
+                f"<{element_name(frames[j].code, frames[j].name)}> never closed; closed "
+                "at the end of the document"
+            ),
+        )
         self.state.stack = []
 
 
@@ -321,14 +361,51 @@ def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
 
 
 def _as_utf8(text: str) -> bytes:
+    """A str as UTF-8 bytes; a character UTF-8 cannot hold (a lone surrogate) is refused."""
     # a str has no byte encoding of its own: drop a declared one
     text = re.sub(r"""^(\s*<\?xml[^>]*?)encoding\s*=\s*["'][^"']*["']""", r"\1", text)
-    return text.encode("utf-8")
+    try:
+        return text.encode("utf-8")
+    except UnicodeEncodeError as err:
+        raise _text_error(
+            text[: err.start],
+            f"character U+{ord(text[err.start]):04X} (a lone surrogate) is not allowed in XML",
+        ) from None
+
+
+def _text_error(before: str, reason: str) -> ReportParseError:
+    """A ReportParseError at the end of ``before`` (the text read so far; columns in bytes
+    of its UTF-8 form, as everywhere else)."""
+    before = before.replace("\r\n", "\n").replace("\r", "\n")
+    line = before.count("\n") + 1
+    tail = before[before.rfind("\n") + 1 :]
+    return ReportParseError(reason, line, len(tail.encode("utf-8", "surrogatepass")) + 1)
+
+
+#: how UTF-16 announces itself: a byte order mark, or an XML declaration's '<?' (XML 1.0,
+#: appendix F)
+_UTF16 = {
+    codecs.BOM_UTF16_LE: "utf-16",
+    codecs.BOM_UTF16_BE: "utf-16",
+    b"<\x00?\x00": "utf-16-le",
+    b"\x00<\x00?": "utf-16-be",
+}
+
+
+def _utf16(head: bytes) -> str | None:
+    """The UTF-16 codec the first bytes announce, or None."""
+    return _UTF16.get(head[:2]) or _UTF16.get(head[:4])
 
 
 def _split(data: bytes) -> Iterator[bytes]:
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        data = _as_utf8(data.decode("utf-16"))
+    codec = _utf16(data)
+    if codec is not None:
+        try:
+            data = _as_utf8(data.decode(codec))
+        except UnicodeDecodeError as err:
+            before = data[: err.start].decode(codec, "replace")
+            what = "it ends in the middle of a character" if err.end >= len(data) else err.reason
+            raise _text_error(before, f"not valid UTF-16: {what}") from None
     for i in range(0, max(len(data), 1), CHUNK_SIZE):
         yield data[i : i + CHUNK_SIZE]
 
@@ -344,7 +421,7 @@ def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[bytes]:
         block: bytes | str = fh.read(CHUNK_SIZE)
         if isinstance(block, str):
             raise TypeError("the file object must be opened in binary mode ('rb')")
-        if first and block[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        if first and _utf16(block) is not None:
             yield from _split(block + fh.read())
             return
         first = False
@@ -353,11 +430,16 @@ def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[bytes]:
         yield block
 
 
+class _TooLongError(Exception):
+    """A tag or text node longer than :data:`MAX_TOKEN`, starting where the reader stands."""
+
+
 def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
     """Regroup blocks into chunks that end just before a tag (or a comment) begins."""
     carry = b""
     it = iter(blocks)
     block = next(it, b"")
+    too_long = f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report"
     while True:
         nxt = next(it, None)
         data = carry + block
@@ -372,24 +454,21 @@ def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
                 break
         if cut <= 0:
             if len(data) > MAX_TOKEN:
-                raise ReportParseError(
-                    f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report"
-                )
+                raise _TooLongError(too_long)
             carry, block = data, nxt
             continue
         yield data[:cut], False
         carry, block = data[cut:], nxt
         if len(carry) > MAX_TOKEN:
-            raise ReportParseError(
-                f"a single tag or text node is longer than {MAX_TOKEN >> 20} MiB: not a report"
-            )
+            raise _TooLongError(too_long)
 
 
-def _emit(found: tuple[ParseWarning, ...]) -> None:
+def _emit(found: tuple[ParseWarning, ...], totals: Counter[str]) -> None:
     """One Python warning per kind, pointing at :attr:`Report.warnings`."""
-    kinds: dict[str, list[ParseWarning]] = {}
+    first: dict[str, ParseWarning] = {}
     for w in found:
-        kinds.setdefault(w.kind, []).append(w)
-    for ws in kinds.values():
-        more = f" (and {len(ws) - 1} more; see Report.warnings)" if len(ws) > 1 else ""
-        warnings.warn(f"{ws[0]}{more}", ReportRepairWarning, stacklevel=3)
+        first.setdefault(w.kind, w)
+    for kind, w in first.items():
+        n = totals[kind] - 1
+        more = f" (and {n} more; see Report.warnings)" if n > 0 else ""
+        warnings.warn(f"{w}{more}", ReportRepairWarning, stacklevel=3)

@@ -6,6 +6,7 @@ positions into it, so that millions of values are read with a handful of numpy c
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -260,21 +261,33 @@ def attribute_name_start(a: U8, eq: I64, width: int = NAME_WIDTH) -> I64:
     return eq - k
 
 
-def parse_numbers(c: ChunkBytes, start: I64, end: I64) -> tuple[F64, Bool]:
+#: what :func:`parse_numbers` reports as the decimals of an unreadable span
+NO_DECIMALS = np.iinfo(np.int64).max
+
+
+def parse_numbers(
+    c: ChunkBytes, start: I64, end: I64, *, decimals: bool = False
+) -> tuple[F64, Bool, I64 | None]:
     """Read the number in each span ``[start, end)``; also say which spans were readable.
 
     Spans hold decimal text with optional white space (``476.0``, ``4382.00000``). A span that
     is empty, holds other characters, or does not form a finite number gives NaN and False.
     Spans longer than :data:`NUMBER_WIDTH` bytes are stripped and read one by one.
+
+    With ``decimals=True`` the third result gives, for each span, the digits printed after the
+    decimal point less the exponent (``558.00000``: 5, ``558``: 0, ``1.5e3``: -2); it is
+    :data:`NO_DECIMALS` for an unreadable span. Otherwise it is None.
     """
     n = len(start)
     values = np.full(n, np.nan)
     ok = np.zeros(n, dtype=np.bool_)
+    dec = np.full(n, NO_DECIMALS, dtype=np.int64) if decimals else None
     if not n:
-        return values, ok
+        return values, ok, dec
     length = end - start
     short = (length <= NUMBER_WIDTH) & (length > 0)
     si = np.flatnonzero(short)
+    one_by_one: list[int] = []
     if len(si):
         nw = -(-int(length[si].max()) // 8)
         raw = words(c, start[si], nw, end[si])
@@ -283,16 +296,59 @@ def parse_numbers(c: ChunkBytes, start: I64, end: I64) -> tuple[F64, Bool]:
             got = strings.astype(np.float64)
             values[si] = got
             ok[si] = True
+            if dec is not None:
+                dec[si] = _decimals(raw.view(np.uint8).reshape(len(si), 8 * nw))
             # names like "nan", "inf" or "1_0" parse too: check every non-digit span by hand
             odd = ~np.isfinite(got) | _has_letters(raw)
-            for j in si[odd].tolist():
-                values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
+            one_by_one = si[odd].tolist()
         except ValueError:
-            for j in si.tolist():
-                values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
-    for j in np.flatnonzero(~short & (length > 0)).tolist():
-        values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
-    return values, ok
+            one_by_one = si.tolist()
+    one_by_one += np.flatnonzero(~short & (length > 0)).tolist()
+    for j in one_by_one:
+        text = c.buf[start[j] : end[j]]
+        values[j], ok[j] = _one_number(text)
+        if dec is not None:
+            dec[j] = _one_decimals(text) if ok[j] else NO_DECIMALS
+    return values, ok, dec
+
+
+def _decimals(b: U8) -> I64:
+    """Digits after the point less the exponent, for each row of number text ``b``.
+
+    Rows are zero-padded and may carry white space around the number; only rows that read as
+    numbers matter (the others give meaningless values).
+    """
+    width = b.shape[1]
+    cols = np.arange(width)
+    last = width - 1 - np.argmax((b > 32)[:, ::-1], axis=1)  # the last byte of the number
+    is_e = (b | 0x20) == ord("e")
+    has_e = is_e.any(axis=1)
+    e = np.where(has_e, np.argmax(is_e, axis=1), last + 1)  # where the mantissa ends
+    is_dot = b == ord(".")
+    out: I64 = np.where(is_dot.any(axis=1), e - 1 - np.argmax(is_dot, axis=1), 0)
+    rows = np.flatnonzero(has_e)
+    if len(rows):
+        sub = b[rows]
+        digit = (sub >= ord("0")) & (sub <= ord("9"))
+        after = (cols > e[rows, None]) & (cols <= last[rows, None]) & digit
+        power = np.where(after, last[rows, None] - cols, 0)
+        exponent = (np.where(after, sub - ord("0"), 0).astype(np.int64) * 10**power).sum(axis=1)
+        sign = sub[np.arange(len(rows)), np.minimum(e[rows] + 1, width - 1)]
+        out[rows] -= np.where(sign == ord("-"), -exponent, exponent)
+        for k in rows[after.sum(axis=1) > 9].tolist():  # an exponent too long for int64 sums
+            out[k] = _one_decimals(bytes(b[k]).strip(b"\x00"))
+    return out
+
+
+_NUMBER_TEXT = re.compile(rb"\s*[-+]?[0-9]*(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*")
+
+
+def _one_decimals(text: bytes) -> int:
+    """Digits after the point less the exponent of one readable number's text."""
+    m = _NUMBER_TEXT.fullmatch(text)
+    if m is None:
+        return NO_DECIMALS
+    return len(m.group(1) or b"") - (int(m.group(2)) if m.group(2) else 0)
 
 
 _LETTER_BITS = np.uint64(0x4040404040404040)

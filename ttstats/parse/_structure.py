@@ -38,6 +38,8 @@ from ._tokenize import (
     UNKNOWN,
     ChunkTokens,
     Issue,
+    IssueCap,
+    issue_each,
     resolve_closes,
 )
 
@@ -211,6 +213,7 @@ def _repair(
     names = _names(buf, t)
     events: list[tuple[int, int, int, int]] = []
     issues: list[Issue] = []
+    capped = IssueCap(issues)
     open_codes = _OpenStack([(f.code, f.name, -1 - i) for i, f in enumerate(stack)])
 
     def close_top(pos: int, why: str | None) -> None:
@@ -218,7 +221,7 @@ def _repair(
         if why is not None:
             # frames from earlier chunks (negative ``opened``) carry their location
             located = stack[-1 - opened].loc if opened < 0 else None
-            issues.append(
+            capped.add(
                 Issue(
                     max(opened, pos if opened < 0 else opened),
                     "unclosed",
@@ -245,7 +248,7 @@ def _repair(
                 events.append((i, CLOSE, code, pos))
             elif top is not None and _resembles(name, top[1]):
                 top_name = top[1].decode("utf-8", "replace")
-                issues.append(
+                capped.add(
                     Issue(
                         pos,
                         "mismatched-close",
@@ -255,7 +258,7 @@ def _repair(
                 c, _, _ = open_codes.pop()
                 events.append((i, CLOSE, c, pos))
             else:
-                issues.append(
+                capped.add(
                     Issue(
                         pos,
                         "stray-close",
@@ -272,6 +275,7 @@ def _repair(
         if kind == OPEN:
             open_codes.push((code, name, pos))
     # frames pushed in this chunk are rebuilt by the caller from the events
+    capped.close()
     return events, issues
 
 
@@ -363,91 +367,110 @@ def _annotate(
         kind_last = kind[at] if n else kind
         inside = (kind_last == OPEN) | ((kind_last == EMPTY) & (at == idx))
         ords[:, j] = np.where(last >= 0, np.where(inside, own[at] if n else own, -1), deepest[j])
-    # parent and ancestors, level by level
-    parent = np.full(n, -1, dtype=np.int64)  # event index; -1: a frame on the stack or the root
+    # -- parents: the last open one level up (the events nest properly) ---------------------
+    opens = np.flatnonzero(kind == OPEN)
+    width = n + 1
+    by_level = opens[np.argsort(level[opens], kind="stable")]
+    keys = level[by_level] * width + by_level  # sorted: by level, then position
+    parent = _last_open(keys, by_level, level, (level - 1) * width + idx, level - 1)
+    elem = np.flatnonzero(is_elem)
+    stack_codes = np.asarray([f.code for f in stack] + [ROOT], dtype=np.int64)
     parent_code = np.full(n, ROOT, dtype=np.int64)
-    valid = np.ones(n, dtype=np.int64)
-    max_level = int(level.max()) if n else 0
-    elem_idx = np.flatnonzero(is_elem)
-    by_level = elem_idx[np.argsort(_small(level[elem_idx]), kind="stable")]
-    bounds = np.searchsorted(level[by_level], np.arange(1, max_level + 2))
-    prev_opens = np.zeros(0, dtype=np.int64)
-    for lv in range(1, max_level + 1):
-        at = by_level[bounds[lv - 1] : bounds[lv]]
-        if lv > 1:
-            kk = np.searchsorted(prev_opens, at) - 1
-            par = np.where(kk >= 0, prev_opens[np.maximum(kk, 0)] if len(prev_opens) else -1, -1)
-            parent[at] = par
-            in_chunk = par >= 0
-            frame = stack[lv - 2] if lv - 2 < d0 else None
-            parent_code[at] = np.where(
-                in_chunk, code[np.maximum(par, 0)], frame.code if frame else ROOT
+    from_stack = (parent < 0) & (level >= 2)
+    parent_code[from_stack] = stack_codes[np.minimum(level[from_stack] - 2, d0)]
+    parent_code[parent >= 0] = code[parent[parent >= 0]]
+    ok = np.ones(n, dtype=bool)
+    ok[elem] = _ALLOWED[code[elem] - _LOWEST, parent_code[elem] - _LOWEST]
+    # -- validity: no ancestor out of place. Count the open elements that are out of place
+    # (or sit on the stack already invalid); an element is valid when none is open around it
+    opener = _last_open(keys, by_level, level, level * width + idx, level)
+    closes = np.flatnonzero(kind == CLOSE)
+    frame_bad = np.asarray([not f.valid for f in stack] + [False], dtype=bool)
+    closes_bad = np.where(
+        opener[closes] >= 0,
+        ~ok[np.maximum(opener[closes], 0)],
+        frame_bad[np.minimum(np.maximum(level[closes] - 1, 0), d0)],
+    )
+    bad_delta = np.zeros(n, dtype=np.int64)
+    bad_delta[(kind == OPEN) & ~ok] = 1
+    bad_delta[closes[closes_bad]] = -1
+    around = int(frame_bad.sum()) + np.cumsum(bad_delta) - bad_delta
+    valid = (ok & (around == 0)).astype(np.int64)
+    # -- repairs and content out of place ------------------------------------------------------
+    tops = np.flatnonzero(is_elem & (level == 1) & (code != PI))
+    if state.top_level <= 1 < state.top_level + len(tops):
+        second = int(tops[max(0, 1 - state.top_level)])
+        t.issues.append(
+            Issue(
+                int(pos[second]),
+                "no-root",
+                f"a second top-level element <{element_name(int(code[second]))}> and no "
+                "<reports> root; the top-level elements are read as siblings",
             )
-            pvalid = np.where(in_chunk, valid[np.maximum(par, 0)], int(frame.valid) if frame else 1)
-        else:
-            pvalid = np.ones(len(at), dtype=np.int64)
-        prev_opens = at[kind[at] == OPEN]
-        if not len(at):
-            continue
-        if lv == 1:
-            tops = at[code[at] != PI]
-            if state.top_level <= 1 < state.top_level + len(tops):
-                second = tops[max(0, 1 - state.top_level)]
-                t.issues.append(
-                    Issue(
-                        int(pos[second]),
-                        "no-root",
-                        f"a second top-level element <{element_name(int(code[second]))}> and no "
-                        "<reports> root; the top-level elements are read as siblings",
-                    )
-                )
-            state.top_level += len(tops)
-        ok = _ALLOWED[code[at] - _LOWEST, parent_code[at] - _LOWEST]
-        valid[at] = pvalid & ok
-        bad = at[~ok & (pvalid == 1)]
-        for b in bad[:1000].tolist():
-            nm = element_name(
-                int(code[b]),
-                buf[t.name_start[tok[b]] : t.name_start[tok[b]] + t.name_len[tok[b]]]
-                if tok[b] >= 0
-                else b"",
-            )
-            pc = int(parent_code[b])
-            where = "at the top level" if pc == ROOT else f"inside <{element_name(pc)}>"
-            if code[b] != UNKNOWN:
-                t.issues.append(
-                    Issue(
-                        int(pos[b]),
-                        "misplaced",
-                        f"<{nm}> {where} is not part of the format; ignored with its content",
-                        repair=False,
-                    )
-                )
-    # the elements still open after the chunk: at each level, the last open there
+        )
+    state.top_level += len(tops)
+    misplaced = np.flatnonzero(is_elem & ~ok & (around == 0) & (code != UNKNOWN))
+
+    def where(j: int) -> str:
+        e = int(misplaced[j])
+        pc = int(parent_code[e])
+        if pc == ROOT:
+            return "at the top level"
+        par = int(parent[e])
+        raw = _raw_name(buf, t, int(tok[par])) if par >= 0 else stack[int(level[e]) - 2].name
+        return f"inside <{element_name(pc, raw)}>"
+
+    issue_each(
+        t.issues,
+        pos[misplaced],
+        "misplaced",
+        lambda j: (
+            f"<{element_name(int(code[misplaced[j]]))}> {where(j)} is not part of the "
+            "format; ignored with its content"
+        ),
+        repair=False,
+    )
+    # -- the elements still open after the chunk: at each level, the last open there ---------
     depth = int(after[-1]) if n else d0
-    new_stack: list[Frame] = []
-    for lv in range(1, depth + 1):
-        opened = np.flatnonzero((kind == OPEN) & (level == lv))
-        if not len(opened) or (lv <= d0 and _closed_since(kind, level, lv, int(opened[-1]))):
-            new_stack.append(stack[lv - 1])
-            continue
-        e = int(opened[-1])
-        new_stack.append(
-            Frame(
+    new_stack: list[Frame] = list(stack[: min(d0, depth)])
+    if len(opens):
+        # an open is still open when no close at its level follows it; the last one per level
+        lv_open = level[opens]
+        last_close = np.full(int(level.max()) + 2, -1, dtype=np.int64)
+        np.maximum.at(last_close, level[closes], closes)
+        still = opens[(lv_open <= depth) & (last_close[lv_open] < opens)]
+        _, last_at = np.unique(level[still][::-1], return_index=True)
+        still = still[::-1][last_at]
+        packed = loc(pos[still]).tolist()
+        for e, p in zip(still.tolist(), packed, strict=True):
+            frame = Frame(
                 code=int(code[e]),
                 name=_raw_name(buf, t, int(tok[e])),
-                loc=int(loc(pos[e : e + 1])[0]),
+                loc=p,
                 ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
                 valid=bool(valid[e]),
             )
-        )
+            lv = int(level[e])
+            if lv <= len(new_stack):
+                new_stack[lv - 1] = frame
+            else:
+                new_stack.append(frame)
     state.stack = new_stack
     return Events(tok, kind, code, pos, level, parent_code, valid, ords, own)
 
 
-def _closed_since(kind: I64, level: I64, lv: int, e: int) -> bool:
-    """False: the last open at ``lv`` (event ``e``) is still open at the end of the chunk."""
-    return bool(((kind[e:] == CLOSE) & (level[e:] == lv)).any())
+def _last_open(keys: I64, by_level: I64, level: I64, query: I64, want: I64) -> I64:
+    """The last open event at level ``want`` before each query (-1: none in the chunk).
+
+    ``keys`` are the open events keyed ``level * (n + 1) + index``, sorted; ``query`` is
+    ``want * (n + 1) + index`` of the asking event.
+    """
+    if not len(keys):
+        return np.full(len(query), -1, dtype=np.int64)
+    k = np.searchsorted(keys, query) - 1
+    cand = by_level[np.maximum(k, 0)]
+    out: I64 = np.where((k >= 0) & (level[cand] == want), cand, -1)
+    return out
 
 
 def _small(level: I64) -> I64:

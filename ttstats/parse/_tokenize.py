@@ -13,7 +13,7 @@ entity definition, external entity and entity-expansion bomb) and CDATA sections
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -106,9 +106,21 @@ class ChunkError(Exception):
         self.pos = pos
 
 
+#: warnings of one kind listed in detail; the rest are counted in one summary entry
+MAX_DETAILED = 200
+#: stands for the number of occurrences in the message of a grouped issue (see ``group``)
+COUNT_MARK = "\x00count\x00"
+
+
 @dataclass
 class Issue:
-    """Something to warn about (or to refuse in strict mode) at a chunk position."""
+    """Something to warn about (or to refuse in strict mode) at a chunk position.
+
+    ``more > 0`` makes it a count only: that many further occurrences of ``kind``, not
+    listed, the first of them at ``pos``. Issues with the same ``group`` are one warning
+    over the whole document, at the first one's position; :data:`COUNT_MARK` in its message
+    becomes the number of them.
+    """
 
     pos: int
     kind: str
@@ -116,6 +128,63 @@ class Issue:
     repair: bool = True
     #: an already located position (packed line << 32 | column), e.g. in an earlier chunk
     located: int | None = None
+    more: int = 0
+    group: tuple[object, ...] | None = None
+    #: occurrences a grouped issue stands for
+    count: int = 1
+
+
+def issue_each(
+    issues: list[Issue],
+    pos: I64,
+    kind: str,
+    message: Callable[[int], str],
+    *,
+    repair: bool = True,
+    where: Callable[[int], int] | None = None,
+) -> None:
+    """One issue per position in ``pos``: the first :data:`MAX_DETAILED` in document order
+    with ``message(j)`` (``j`` indexes ``pos``), and one count of the rest.
+
+    ``where(j)``, when given, is the exact position of a listed one (``pos`` orders them).
+    """
+    n = len(pos)
+    if not n:
+        return
+    order = np.argsort(pos, kind="stable") if n > MAX_DETAILED else np.arange(n)
+    for j in order[:MAX_DETAILED].tolist():
+        at = int(pos[j]) if where is None else where(j)
+        issues.append(Issue(at, kind, message(j), repair))
+    if n > MAX_DETAILED:
+        first = int(pos[order[MAX_DETAILED]])
+        issues.append(Issue(first, kind, "", repair, more=n - MAX_DETAILED))
+
+
+class IssueCap:
+    """Issues added one at a time in document order, detailed up to :data:`MAX_DETAILED`
+    per kind and counted beyond."""
+
+    def __init__(self, issues: list[Issue]) -> None:
+        self.issues = issues
+        self.seen: dict[str, int] = {}
+        self.extra: dict[str, Issue] = {}
+
+    def add(self, issue: Issue) -> None:
+        n = self.seen.get(issue.kind, 0) + 1
+        self.seen[issue.kind] = n
+        if n <= MAX_DETAILED:
+            self.issues.append(issue)
+        elif issue.kind in self.extra:
+            self.extra[issue.kind].more += 1
+        else:
+            self.extra[issue.kind] = Issue(
+                issue.pos, issue.kind, "", issue.repair, issue.located, more=1
+            )
+
+    def close(self) -> None:
+        """Add the counts of what was not listed."""
+        self.issues.extend(self.extra.values())
+        self.extra = {}
 
 
 @dataclass
@@ -429,17 +498,18 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     tok, ns, eq, vo, vc = tok[keep], ns[keep], eq[keep], vo[keep], vc[keep]
     # attributes with no white space between them (published malformation 2)
     glued = np.flatnonzero(a[ns - 1] == QUOT)
-    for j in glued:
-        t.issues.append(
-            Issue(
-                int(ns[j]),
-                "attribute-spacing",
-                "no white space before attribute "
-                f"{buf[ns[j] : eq[j]].decode('utf-8', 'replace')!r}; read as a separate attribute",
-            )
-        )
+    issue_each(
+        t.issues,
+        ns[glued],
+        "attribute-spacing",
+        lambda j: (
+            "no white space before attribute "
+            f"{buf[ns[glued[j]] : eq[glued[j]]].decode('utf-8', 'replace')!r}; read as a separate attribute"
+        ),
+    )
     # -- slow path: one regular expression per tag -----------------------------------------
     st, sns, sne, svs, sve = [], [], [], [], []
+    capped = IssueCap(t.issues)
     for i in np.flatnonzero(slow):
         s0, e0 = int(after_name[i]), int(content_end[i])
         text = buf[s0:e0]
@@ -452,7 +522,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
             svs.append(s0 + m.start(g))
             sve.append(s0 + m.end(g))
             if m.start() > 0 and text[m.start() - 1 : m.start()] in (b'"', b"'"):
-                t.issues.append(
+                capped.add(
                     Issue(
                         s0 + m.start(),
                         "attribute-spacing",
@@ -464,7 +534,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
         leftover = bytes(covered).strip()
         if leftover:
             off = s0 + bytes(covered).find(leftover[:1])
-            t.issues.append(
+            capped.add(
                 Issue(
                     off,
                     "tag-junk",
@@ -472,6 +542,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
                     f"<{buf[t.name_start[i] : after_name[i]].decode('utf-8', 'replace')}>; ignored",
                 )
             )
+    capped.close()
     if st:
         tok = np.concatenate([tok, np.asarray(st, np.int64)])
         ns = np.concatenate([ns, np.asarray(sns, np.int64)])
