@@ -103,7 +103,7 @@ def assemble(
             widest[:] = [first, last]
         if cells <= limit:
             return
-        if widest[0] >= 0:
+        if widest[0] >= 0 and widest[0] != widest[1]:
             a, b = widest
             (la, ca), (lb, cb) = unpack(int(s_pos[a])), unpack(int(s_pos[b]))
             where = (

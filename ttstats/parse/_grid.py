@@ -207,7 +207,8 @@ def build_axis(
     if R:
         check(
             int(n_grid.sum()),
-            f"report {widest}'s {RESOLUTIONS[int(res[widest])]} grid",
+            f"the reports' sample grids (the widest: report {widest}'s, by "
+            f"{RESOLUTIONS[int(res[widest])]})",
             int(vs[first[widest]]) if has[widest] else -1,
             int(vs[last[widest]]) if has[widest] else -1,
         )
