@@ -7,8 +7,12 @@ decimal point, less the exponent ("1.5e3": 1 - 3 = -2), and the fewest over the 
 from __future__ import annotations
 
 import io
+import re
 
+import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import ttstats
 from ttstats.simulate import ExperimentSpec, Poisson, simulate, write_xml
@@ -105,3 +109,43 @@ def test_simulated_files_report_the_simulators_precision(version: int) -> None:
 def test_sum_samples_keeps_decimals() -> None:
     r = ttstats.read_report(v2(("1.25", "3.00000", "9.0")))
     assert r.sum_samples().decimals == r.decimals
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(
+        st.one_of(
+            st.from_regex(r"[0-9]{0,9}(\.[0-9]{0,9})?", fullmatch=True),
+            st.from_regex(
+                # XML white space only (float() also strips Unicode spaces such as U+0085)
+                r"[ \t\n\r]?[-+]?[0-9]{1,17}(\.[0-9]{0,17})?([eE][-+]?[0-9]{1,3})?[ \t\n\r]?",
+                fullmatch=True,
+            ),
+            st.floats(allow_nan=False, allow_infinity=False).map(repr),
+        ),
+        min_size=1,
+        max_size=30,
+    )
+)
+def test_numbers_read_as_python_reads_them(texts: list[str]) -> None:
+    """The vectorised number reader against Python's own float() on the same text."""
+    from ttstats.parse._scan import NO_DECIMALS, ChunkBytes, parse_numbers
+
+    buf = b"".join(t.encode() + b"<" for t in texts)
+    ends = np.cumsum([len(t) + 1 for t in texts]) - 1
+    starts = ends - np.asarray([len(t) for t in texts])
+    values, ok, dec = parse_numbers(ChunkBytes(buf), starts, ends, decimals=True)
+    for text, value, good, d in zip(texts, values, ok, dec, strict=True):
+        try:
+            expected = float(text)
+        except ValueError:
+            expected = float("nan")
+        readable = bool(np.isfinite(expected)) and "n" not in text.lower()
+        assert bool(good) == readable, text
+        if readable:
+            assert value == expected, text  # exactly: the same double
+            m = re.fullmatch(r"\s*[-+]?[0-9]*(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*", text)
+            assert m is not None
+            assert d == len(m.group(1) or "") - int(m.group(2) or 0), text
+        else:
+            assert np.isnan(value) and d == NO_DECIMALS, text

@@ -250,11 +250,18 @@ def extract(
     _check_unknown(buf, t, issues)
     text_used = _check_text(c, t, ev, ev_of_tok, issues)
 
+    def elements_of(code: int) -> I64:
+        e = ev.of(code)
+        out: I64 = e[ev.kind[e] != CLOSE]
+        return out
+
     def events_of(code: int) -> I64:
-        return np.flatnonzero(elem & (ev.code == code) & (ev.valid == 1))
+        e = elements_of(code)
+        out: I64 = e[ev.valid[e] == 1]
+        return out
 
     # -- reports: their attributes, grouped by tag once ------------------------------------
-    re_ev = np.flatnonzero(elem & (ev.code == REPORT))
+    re_ev = elements_of(REPORT)
     if len(re_ev):
         re_tok = ev.token[re_ev]
         re_pos = loc(ev.pos[re_ev]).tolist()
@@ -283,8 +290,8 @@ def extract(
                 attrs[key] = text
             rec.reports.append(attrs)
     # -- samples ------------------------------------------------------------------------------
-    se = np.flatnonzero(elem & (ev.code == SAMPLE))  # all of them: index = ordinal
-    rec.sample_report.append(ev.ords[se, 0])
+    se = elements_of(SAMPLE)  # all of them: index = ordinal
+    rec.sample_report.append(ev.enclosing(se, 0))
     rec.sample_pos.append(loc(ev.pos[se]))
     rec.sample_valid.append(ev.valid[se])
     for attr, out in ((A_START, rec.sample_start), (A_DURATION, rec.sample_duration)):
@@ -299,7 +306,7 @@ def extract(
         (RECIPE, 1, (rec.recipe_sample, rec.recipe_name, rec.recipe_valid, rec.recipe_pos)),
         (STEP, 2, (rec.step_recipe, rec.step_name, rec.step_valid, None)),
     ):
-        ee = np.flatnonzero(elem & (ev.code == code))  # invalid ones keep their ordinal slot
+        ee = elements_of(code)  # invalid ones keep their ordinal slot
         has, vs, ve = _attr_spans(t, ev.token[ee], A_NAME)
         ids = _names_of(c, rec, vs, ve, issues)
         ids = np.where(has == 1, ids, -1)
@@ -311,7 +318,7 @@ def extract(
             "no-name",
             lambda j, what=what: f"<{what}> without a name attribute; its values are not read",  # type: ignore[misc]
         )
-        own_tab[0].append(ev.ords[ee, owner_col])
+        own_tab[0].append(ev.enclosing(ee, owner_col))
         own_tab[1].append(ids)
         own_tab[2].append(np.where(has == 1, ev.valid[ee], 0))
         if own_tab[3] is not None:
@@ -365,7 +372,8 @@ def extract(
         tk = ev.token[ee]
         has_n, vs, ve = _attr_spans(t, tk, A_STEP_NAME)
         names = np.where(has_n == 1, _names_of(c, rec, vs, ve, issues), -1)
-        step_ord = ev.ords[ee, 3]
+        step_ord = ev.enclosing(ee, 3)
+        recipe_ord = ev.enclosing(ee, 2)
         no_step = (has_n == 0) & (step_ord < 0)
         issue_each(
             issues,
@@ -406,7 +414,7 @@ def extract(
                 ),
             )
             m = keep & (has == 1)
-            _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m])
+            _add_values(rec, recipe_ord[m], st[m], names[m], fld, vals[m])
     # -- message --------------------------------------------------------------------------------
     for e in events_of(MESSAGE).tolist():
         tok = int(ev.token[e])
@@ -441,20 +449,22 @@ def _add_text_values(rec: Records, ev: Events, ee: I64, code: int, vals: F64) ->
     if not len(ee):
         return
     none = np.full(len(ee), -1)
+    # a version-1 step's own text: the step is its own step
+    recipe, step = ev.enclosing(ee, 2), ev.enclosing(ee, 3, self_too=True)
     if code == STEP:
         rec.has_step_text = True
-        _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], none, COUNT, vals)
+        _add_values(rec, recipe, step, none, COUNT, vals)
     elif code == REVENUE:
-        _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], none, REV, vals)
+        _add_values(rec, recipe, step, none, REV, vals)
     else:
         in_step = ev.parent_code[ee] == STEP
         if in_step.any():
             rec.has_step_amount = True
         s = np.flatnonzero(in_step)
-        _add_values(rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], none[s], COUNT, vals[s])
+        _add_values(rec, recipe[s], step[s], none[s], COUNT, vals[s])
         r = np.flatnonzero(~in_step)
         final = np.full(len(r), FINAL_STEP)
-        _add_values(rec, ev.ords[ee[r], 2], none[r], final, REV, vals[r])
+        _add_values(rec, recipe[r], none[r], final, REV, vals[r])
 
 
 def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64) -> None:

@@ -285,7 +285,13 @@ def parse_numbers(
     if not n:
         return values, ok, dec
     length = end - start
-    short = (length <= NUMBER_WIDTH) & (length > 0)
+    # plain decimals ("476.0", "4382.00000"): integer arithmetic on 8-byte words
+    fast_ok, fast_val, fast_dec = _plain_decimals(c, start, length)
+    values[fast_ok] = fast_val[fast_ok]
+    ok[fast_ok] = True
+    if dec is not None:
+        dec[fast_ok] = fast_dec[fast_ok]
+    short = (length <= NUMBER_WIDTH) & (length > 0) & ~fast_ok
     si = np.flatnonzero(short)
     one_by_one: list[int] = []
     if len(si):
@@ -303,13 +309,90 @@ def parse_numbers(
             one_by_one = si[odd].tolist()
         except ValueError:
             one_by_one = si.tolist()
-    one_by_one += np.flatnonzero(~short & (length > 0)).tolist()
+    one_by_one += np.flatnonzero(~short & (length > 0) & ~fast_ok).tolist()
     for j in one_by_one:
         text = c.buf[start[j] : end[j]]
         values[j], ok[j] = _one_number(text)
         if dec is not None:
             dec[j] = _one_decimals(text) if ok[j] else NO_DECIMALS
     return values, ok, dec
+
+
+_ZEROS = np.uint64(0x3030303030303030)
+_U = np.uint64
+#: keep the low k bytes of a word, and '0' digits to fill the k..8 low bytes after shifting
+_KEEP = np.asarray([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
+_SHIFT = np.asarray([0] + [8 * (8 - k) for k in range(1, 9)], dtype=np.uint64)
+_FILL = np.asarray(
+    [0x3030303030303030 >> (8 * k) if k < 8 else 0 for k in range(9)], dtype=np.uint64
+)
+_POW10 = 10.0 ** np.arange(23)
+_IPOW10 = (10 ** np.arange(16)).astype(np.uint64)
+
+
+def _plain_decimals(c: ChunkBytes, start: I64, length: I64) -> tuple[Bool, F64, I64]:
+    """Read the spans that hold a plain decimal: up to 8 digits, an optional point and up to
+    8 more, 15 digits at most, nothing else.
+
+    Both digit runs are read eight bytes at a time (right-aligned in a word, padded with
+    '0', then folded pairwise: 2, 4, 8 digits). The value is the digits as an integer m
+    over 10**k (k digits after the point): m < 2**53 and 10**k are exact doubles, so the
+    one division rounds correctly, as ``float(text)`` does. Returns which spans were
+    plain, their values and their digits after the point.
+    """
+    n = len(start)
+    out_ok = np.zeros(n, dtype=np.bool_)
+    out_val = np.zeros(n, dtype=np.float64)
+    out_dec = np.zeros(n, dtype=np.int64)
+    cand = np.flatnonzero((length >= 1) & (length <= 17))
+    if not len(cand):
+        return out_ok, out_val, out_dec
+    s, L = start[cand], length[cand]
+    head = np.empty((len(cand), 3), dtype=np.uint64)
+    head[:, 0] = c.w[s]
+    head[:, 1] = c.w[s + 8]
+    head[:, 2] = c.w[s + 16]
+    b = head.view(np.uint8).reshape(len(cand), 24)[:, :17]
+    is_dot = (b == ord(".")) & (np.arange(17) < L[:, None])
+    has_dot = is_dot.any(axis=1)
+    dot = np.where(has_dot, np.argmax(is_dot, axis=1), L)
+    li = dot
+    lf = np.where(has_dot, L - dot - 1, 0)
+    good = (li <= 8) & (lf <= 8) & (li + lf >= 1) & (li + lf <= 15)
+    i_word = _aligned(c.w[s], li)
+    f_word = _aligned(c.w[np.minimum(s + dot + 1, len(c.w) - 1)], lf)
+    good &= _all_digits(i_word) & _all_digits(f_word)
+    m = _fold8(i_word) * _IPOW10[np.minimum(lf, 15)] + _fold8(f_word)
+    value = m.astype(np.float64) / _POW10[lf]
+    sel = cand[good]
+    out_ok[sel] = True
+    out_val[sel] = value[good]
+    out_dec[sel] = lf[good]
+    return out_ok, out_val, out_dec
+
+
+def _aligned(w: npt.NDArray[np.uint64], k: I64) -> npt.NDArray[np.uint64]:
+    """The first ``k`` bytes (0..8) of each word moved to its top, '0' bytes below them."""
+    kk = np.clip(k, 0, 8)
+    out: npt.NDArray[np.uint64] = ((w & _KEEP[kk]) << _SHIFT[kk]) | _FILL[kk]
+    return out
+
+
+def _all_digits(w: npt.NDArray[np.uint64]) -> Bool:
+    """Whether every byte of each word is an ASCII digit."""
+    low = w - _ZEROS  # wraps below '0' into the top bit
+    high = w + _U(0x4646464646464646)  # carries above '9' into the top bit
+    out: Bool = ((low | high | w) & _U(0x8080808080808080)) == 0
+    return out
+
+
+def _fold8(w: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """The number written by the eight ASCII digits of each word (first digit lowest)."""
+    v = w - _ZEROS
+    v = ((v * _U(10)) + (v >> _U(8))) & _U(0x00FF00FF00FF00FF)
+    v = ((v * _U(100)) + (v >> _U(16))) & _U(0x0000FFFF0000FFFF)
+    out: npt.NDArray[np.uint64] = ((v * _U(10000)) + (v >> _U(32))) & _U(0xFFFFFFFF)
+    return out
 
 
 def _decimals(b: U8) -> I64:

@@ -61,6 +61,12 @@ class Frame:
     valid: bool
 
 
+#: rank of each tracked code (report 0 ... step 3), -1 for other codes, by ``code - _LOWEST``
+_RANK = np.full(len(ELEMENTS) + 16, -1, dtype=np.int64)
+#: the most parent hops :meth:`Events.enclosing` climbs (a valid element needs at most 5)
+MAX_HOPS = 8
+
+
 @dataclass
 class Events:
     """Properly nested events of one chunk, with what each belongs to."""
@@ -70,10 +76,66 @@ class Events:
     code: I64
     pos: I64  # chunk position (of the token; for inserted closes, of what caused them)
     level: I64  # depth of the element (1 = top level)
+    parent: I64  # event index of the enclosing element, -1: a stack frame or the root
     parent_code: I64
     valid: I64  # 1 when the element and all its ancestors stand where the format allows
-    ords: I64  # (n, 4): report, sample, recipe, step ordinal of ancestor-or-self
-    own_ord: I64  # the element's own ordinal among elements of its code (-1 for others)
+    own: I64  # the element's own ordinal among elements of its tracked code (-1 for others)
+    #: (depth on entry + 1, 4): report, sample, recipe, step ordinal of each stack frame's
+    #: ancestor-or-self (the last row, for the root, is -1)
+    frame_ords: I64
+    _by_code: tuple[I64, I64] | None = None
+
+    def of(self, code: int) -> I64:
+        """The events of one element code (opens, empties and closes), in document order."""
+        if self._by_code is None:
+            key = (self.code - _LOWEST).astype(np.uint8)
+            order = np.argsort(key, kind="stable")
+            bounds = np.searchsorted(key[order], np.arange(len(ELEMENTS) - _LOWEST + 1))
+            self._by_code = (order, bounds)
+        order, bounds = self._by_code
+        out: I64 = order[bounds[code - _LOWEST] : bounds[code - _LOWEST + 1]]
+        return out
+
+    def enclosing(self, idx: I64, col: int, *, self_too: bool = False) -> I64:
+        """Ordinal of the ``TRACKED[col]`` element around each event in ``idx`` (-1: none).
+
+        Climbs parent by parent: an element of that code ends the climb with its ordinal; a
+        tracked element of a higher rank (a recipe, when a step is sought) ends it with -1;
+        at the chunk's start the stack frame's own record answers. ``self_too`` counts the
+        event itself.
+        """
+        target = TRACKED[col]
+        out = np.full(len(idx), -1, dtype=np.int64)
+        cur = np.array(idx, dtype=np.int64)  # a copy: climbed in place
+        active = np.arange(len(idx))
+        if self_too:
+            mine = self.code[cur] == target
+            out[mine] = self.own[cur[mine]]
+            higher = (_RANK[self.code[cur] - _LOWEST] >= 0) & (
+                _RANK[self.code[cur] - _LOWEST] < col
+            )
+            active = active[~mine & ~higher]
+        frames = len(self.frame_ords) - 1
+        for _ in range(MAX_HOPS):
+            if not len(active):
+                break
+            c = cur[active]
+            p = self.parent[c]
+            edge = p < 0
+            if edge.any():
+                # the parent is a stack frame (level - 2) or the root
+                f = np.minimum(self.level[c[edge]] - 2, frames)
+                out[active[edge]] = self.frame_ords[np.where(f >= 0, f, frames), col]
+            keep = ~edge
+            active, p = active[keep], p[keep]
+            pc = self.code[p]
+            found = pc == target
+            out[active[found]] = self.own[p[found]]
+            rank = _RANK[pc - _LOWEST]
+            go = ~found & ~((rank >= 0) & (rank < col))
+            active = active[go]
+            cur[active] = p[go]
+        return out
 
 
 @dataclass
@@ -106,6 +168,8 @@ _ALLOWED = np.ones((len(ELEMENTS) - _LOWEST, len(ELEMENTS) - _LOWEST), dtype=boo
 for _code, _parents in ALLOWED_PARENTS.items():
     _ALLOWED[_code - _LOWEST, :] = False
     _ALLOWED[_code - _LOWEST, [p - _LOWEST for p in _parents]] = True
+for _rank, _code in enumerate(TRACKED):
+    _RANK[_code - _LOWEST] = _rank
 
 
 def element_name(code: int, raw: bytes = b"") -> str:
@@ -345,57 +409,43 @@ def _annotate(
     stack = state.stack
     d0 = len(stack)
     n = len(kind)
-    delta = np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0))
-    after = d0 + np.cumsum(delta)
-    level = np.where(kind == OPEN, after, after + 1).astype(np.int64)
-    is_elem = kind != CLOSE
-    # ordinals of the tracked elements, and each event's ancestor (or self) of each kind: the
-    # last one opened and not yet closed (the events nest properly here)
+    is_open = kind == OPEN
+    is_close = kind == CLOSE
+    is_elem = ~is_close
+    after = d0 + np.cumsum(is_open.astype(np.int32) - is_close, dtype=np.int32)
+    level = (after + ~is_open).astype(np.int64)  # an open's level is the depth after it
+    # -- own ordinals of the tracked elements -----------------------------------------------
     own = np.full(n, -1, dtype=np.int64)
-    ords = np.empty((n, 4), dtype=np.int64)
-    deepest = stack[-1].ords if stack else (-1, -1, -1, -1)
-    idx = np.arange(n)
-    for j, c in enumerate(TRACKED):
-        mine = code == c
-        m = is_elem & mine
-        k = int(m.sum())
-        own[m] = state.counters[c] + np.arange(k)
-        state.counters[c] += k
-        # the last event of this kind: an open one is still open; an empty one holds only itself
-        last = np.maximum.accumulate(np.where(mine, idx, -1)) if n else own
-        at = np.maximum(last, 0)
-        kind_last = kind[at] if n else kind
-        inside = (kind_last == OPEN) | ((kind_last == EMPTY) & (at == idx))
-        ords[:, j] = np.where(last >= 0, np.where(inside, own[at] if n else own, -1), deepest[j])
-    # -- parents: the last open one level up (the events nest properly) ---------------------
-    opens = np.flatnonzero(kind == OPEN)
-    width = n + 1
-    by_level = opens[np.argsort(level[opens], kind="stable")]
-    keys = level[by_level] * width + by_level  # sorted: by level, then position
-    parent = _last_open(keys, by_level, level, (level - 1) * width + idx, level - 1)
-    elem = np.flatnonzero(is_elem)
+    for c in TRACKED:
+        m = np.flatnonzero(is_elem & (code == c))
+        own[m] = state.counters[c] + np.arange(len(m))
+        state.counters[c] += len(m)
+    # -- parents: the last open one level up, and each close's opener ----------------------
+    max_level = int(level.max()) if n else 0
+    parent, opener = _find_parents(kind, level, max_level)
     stack_codes = np.asarray([f.code for f in stack] + [ROOT], dtype=np.int64)
-    parent_code = np.full(n, ROOT, dtype=np.int64)
-    from_stack = (parent < 0) & (level >= 2)
-    parent_code[from_stack] = stack_codes[np.minimum(level[from_stack] - 2, d0)]
-    parent_code[parent >= 0] = code[parent[parent >= 0]]
+    parent_code = np.where(
+        parent >= 0, code[np.maximum(parent, 0)], stack_codes[np.clip(level - 2, -1, d0)]
+    )
+    parent_code[level <= 1] = ROOT
     ok = np.ones(n, dtype=bool)
+    elem = np.flatnonzero(is_elem)
     ok[elem] = _ALLOWED[code[elem] - _LOWEST, parent_code[elem] - _LOWEST]
     # -- validity: no ancestor out of place. Count the open elements that are out of place
     # (or sit on the stack already invalid); an element is valid when none is open around it
-    opener = _last_open(keys, by_level, level, level * width + idx, level)
-    closes = np.flatnonzero(kind == CLOSE)
+    closes = np.flatnonzero(is_close)
     frame_bad = np.asarray([not f.valid for f in stack] + [False], dtype=bool)
+    op = opener[closes]
     closes_bad = np.where(
-        opener[closes] >= 0,
-        ~ok[np.maximum(opener[closes], 0)],
-        frame_bad[np.minimum(np.maximum(level[closes] - 1, 0), d0)],
+        op >= 0, ~ok[np.maximum(op, 0)], frame_bad[np.clip(level[closes] - 1, 0, d0)]
     )
-    bad_delta = np.zeros(n, dtype=np.int64)
-    bad_delta[(kind == OPEN) & ~ok] = 1
+    bad_delta = np.zeros(n, dtype=np.int32)
+    bad_delta[is_open & ~ok] = 1
     bad_delta[closes[closes_bad]] = -1
     around = int(frame_bad.sum()) + np.cumsum(bad_delta) - bad_delta
     valid = (ok & (around == 0)).astype(np.int64)
+    frame_ords = np.asarray([f.ords for f in stack] + [(-1, -1, -1, -1)], dtype=np.int64)
+    ev = Events(tok, kind, code, pos, level, parent, parent_code, valid, own, frame_ords)
     # -- repairs and content out of place ------------------------------------------------------
     tops = np.flatnonzero(is_elem & (level == 1) & (code != PI))
     if state.top_level <= 1 < state.top_level + len(tops):
@@ -433,21 +483,23 @@ def _annotate(
     # -- the elements still open after the chunk: at each level, the last open there ---------
     depth = int(after[-1]) if n else d0
     new_stack: list[Frame] = list(stack[: min(d0, depth)])
+    opens = np.flatnonzero(is_open)
     if len(opens):
         # an open is still open when no close at its level follows it; the last one per level
         lv_open = level[opens]
-        last_close = np.full(int(level.max()) + 2, -1, dtype=np.int64)
+        last_close = np.full(max_level + 2, -1, dtype=np.int64)
         np.maximum.at(last_close, level[closes], closes)
         still = opens[(lv_open <= depth) & (last_close[lv_open] < opens)]
         _, last_at = np.unique(level[still][::-1], return_index=True)
         still = still[::-1][last_at]
         packed = loc(pos[still]).tolist()
-        for e, p in zip(still.tolist(), packed, strict=True):
+        ords = np.stack([ev.enclosing(still, j, self_too=True) for j in range(4)], axis=1)
+        for i, (e, p) in enumerate(zip(still.tolist(), packed, strict=True)):
             frame = Frame(
                 code=int(code[e]),
                 name=_raw_name(buf, t, int(tok[e])),
                 loc=p,
-                ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
+                ords=(int(ords[i, 0]), int(ords[i, 1]), int(ords[i, 2]), int(ords[i, 3])),
                 valid=bool(valid[e]),
             )
             lv = int(level[e])
@@ -456,7 +508,47 @@ def _annotate(
             else:
                 new_stack.append(frame)
     state.stack = new_stack
-    return Events(tok, kind, code, pos, level, parent_code, valid, ords, own)
+    return ev
+
+
+#: documents no deeper than this find parents level by level; deeper ones in one search
+_SHALLOW = 64
+
+
+def _find_parents(kind: I64, level: I64, max_level: int) -> tuple[I64, I64]:
+    """For every event: the enclosing open event (``parent``), and for each close the open
+    it closes (``opener``); -1 where that lies before the chunk (a stack frame) or is the
+    root."""
+    n = len(kind)
+    parent = np.full(n, -1, dtype=np.int64)
+    opener = np.full(n, -1, dtype=np.int64)
+    if not n:
+        return parent, opener
+    order = np.argsort(_small(level), kind="stable")  # by level, then position
+    lv_sorted = level[order]
+    if max_level <= _SHALLOW:
+        bounds = np.searchsorted(lv_sorted, np.arange(1, max_level + 2))
+        prev_opens = np.zeros(0, dtype=np.int64)
+        for lv in range(1, max_level + 1):
+            at = order[bounds[lv - 1] : bounds[lv]]
+            if len(prev_opens) and len(at):
+                k = np.searchsorted(prev_opens, at) - 1
+                parent[at] = np.where(k >= 0, prev_opens[np.maximum(k, 0)], -1)
+            kinds = kind[at]
+            prev_opens = at[kinds == OPEN]
+            cl = at[kinds == CLOSE]
+            if len(cl) and len(prev_opens):
+                k = np.searchsorted(prev_opens, cl) - 1
+                opener[cl] = np.where(k >= 0, prev_opens[np.maximum(k, 0)], -1)
+        return parent, opener
+    # deep documents: one search over all opens keyed (level, position)
+    width = n + 1
+    opens = order[kind[order] == OPEN]
+    keys = level[opens] * width + opens
+    idx = np.arange(n)
+    parent = _last_open(keys, opens, level, (level - 1) * width + idx, level - 1)
+    opener = np.where(kind == CLOSE, _last_open(keys, opens, level, level * width + idx, level), -1)
+    return parent, opener
 
 
 def _last_open(keys: I64, by_level: I64, level: I64, query: I64, want: I64) -> I64:
