@@ -45,7 +45,7 @@ from ._warnings import WarningLog
 Source: TypeAlias = str | bytes | bytearray | memoryview | os.PathLike[str] | BinaryIO
 
 #: bytes read at a time
-CHUNK_SIZE = 8 << 20
+CHUNK_SIZE = 2 << 20  # small enough for the per-chunk arrays to stay in cache
 #: the longest single tag or text node accepted
 MAX_TOKEN = 8 << 20
 #: warnings kept per kind; the rest are counted in one summary entry

@@ -120,7 +120,12 @@ class ChunkBytes:
             out[mid] |= _nonws_bits(tail)
         out &= length > 0
         long = np.flatnonzero(length > 16)
-        if len(long):
+        if 0 < len(long) <= 4096:
+            # a few long spans: look at them one by one, not at a running count of the chunk
+            buf = self.buf
+            spans = zip(s[long].tolist(), e[long].tolist(), strict=True)
+            out[long] = [bool(buf[i:j].strip(b" \t\r\n")) for i, j in spans]
+        elif len(long):
             out[long] = self.count_nonws(s[long], e[long]) > 0
         return out
 
@@ -279,14 +284,16 @@ def parse_numbers(
     :data:`NO_DECIMALS` for an unreadable span. Otherwise it is None.
     """
     n = len(start)
+    length = end - start
+    # plain decimals ("476.0", "4382.00000"): integer arithmetic on 8-byte words
+    fast_ok, fast_val, fast_dec = _plain_decimals(c, start, length)
+    if n and bool(fast_ok.all()):
+        return fast_val, fast_ok, fast_dec if decimals else None
     values = np.full(n, np.nan)
     ok = np.zeros(n, dtype=np.bool_)
     dec = np.full(n, NO_DECIMALS, dtype=np.int64) if decimals else None
     if not n:
         return values, ok, dec
-    length = end - start
-    # plain decimals ("476.0", "4382.00000"): integer arithmetic on 8-byte words
-    fast_ok, fast_val, fast_dec = _plain_decimals(c, start, length)
     values[fast_ok] = fast_val[fast_ok]
     ok[fast_ok] = True
     if dec is not None:
@@ -327,6 +334,8 @@ _FILL = np.asarray(
     [0x3030303030303030 >> (8 * k) if k < 8 else 0 for k in range(9)], dtype=np.uint64
 )
 _POW10 = 10.0 ** np.arange(23)
+#: the top bit of each of the first k bytes
+_TOPS = np.asarray([int("80" * k, 16) if k else 0 for k in range(9)], dtype=np.uint64)
 _IPOW10 = (10 ** np.arange(16)).astype(np.uint64)
 
 
@@ -341,34 +350,29 @@ def _plain_decimals(c: ChunkBytes, start: I64, length: I64) -> tuple[Bool, F64, 
     plain, their values and their digits after the point.
     """
     n = len(start)
-    out_ok = np.zeros(n, dtype=np.bool_)
-    out_val = np.zeros(n, dtype=np.float64)
-    out_dec = np.zeros(n, dtype=np.int64)
-    cand = np.flatnonzero((length >= 1) & (length <= 17))
-    if not len(cand):
-        return out_ok, out_val, out_dec
-    s, L = start[cand], length[cand]
-    head = np.empty((len(cand), 3), dtype=np.uint64)
-    head[:, 0] = c.w[s]
-    head[:, 1] = c.w[s + 8]
-    head[:, 2] = c.w[s + 16]
-    b = head.view(np.uint8).reshape(len(cand), 24)[:, :17]
-    is_dot = (b == ord(".")) & (np.arange(17) < L[:, None])
-    has_dot = is_dot.any(axis=1)
-    dot = np.where(has_dot, np.argmax(is_dot, axis=1), L)
+    if not n:
+        return np.zeros(0, np.bool_), np.zeros(0, np.float64), np.zeros(0, np.int64)
+    L = np.clip(length, 0, 17)
+    w0 = c.w[start]
+    # the point: the lowest byte of the first word equal to '.', or the ninth byte
+    x = w0 ^ _U(0x2E2E2E2E2E2E2E2E)
+    hit = (x - _U(0x0101010101010101)) & ~x & _U(0x8080808080808080) & _TOPS[np.minimum(L, 8)]
+    low = hit & (~hit + _U(1))  # its lowest set bit: 0x80 << 8k for the k-th byte
+    first = ((low.astype(np.float64).view(np.uint64) >> _U(52)).astype(np.int64) - 1030) >> 3
+    ninth = (L >= 9) & ((c.w[start + 8] & _U(0xFF)) == ord("."))
+    dot = np.where(hit != 0, first, np.where(ninth, 8, L))
+    has_dot = dot < L
     li = dot
     lf = np.where(has_dot, L - dot - 1, 0)
-    good = (li <= 8) & (lf <= 8) & (li + lf >= 1) & (li + lf <= 15)
-    i_word = _aligned(c.w[s], li)
-    f_word = _aligned(c.w[np.minimum(s + dot + 1, len(c.w) - 1)], lf)
+    good = (length >= 1) & (length <= 17) & (li <= 8) & (lf <= 8) & (li + lf >= 1)
+    good &= li + lf <= 15
+    i_word = _aligned(w0, li)
+    f_word = _aligned(c.w[np.minimum(start + dot + 1, len(c.w) - 1)], lf)
     good &= _all_digits(i_word) & _all_digits(f_word)
-    m = _fold8(i_word) * _IPOW10[np.minimum(lf, 15)] + _fold8(f_word)
+    lf = np.where(good, lf, 0)
+    m = _fold8(i_word) * _IPOW10[lf] + _fold8(f_word)
     value = m.astype(np.float64) / _POW10[lf]
-    sel = cand[good]
-    out_ok[sel] = True
-    out_val[sel] = value[good]
-    out_dec[sel] = lf[good]
-    return out_ok, out_val, out_dec
+    return good, value, lf
 
 
 def _aligned(w: npt.NDArray[np.uint64], k: I64) -> npt.NDArray[np.uint64]:
