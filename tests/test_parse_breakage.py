@@ -289,3 +289,19 @@ def test_deep_unclosed_nesting_is_read_to_its_end() -> None:
     unclosed = [w for w in r.warnings if w.kind == "unclosed"]
     # n <x>, then <sample> and <report>: n + 2 never closed, 200 listed and one count
     assert len(unclosed) == 201 and unclosed[-1].message.startswith(f"{n + 2 - 200} more")
+
+
+def test_names_read_the_same_when_every_hash_collides(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Names are deduplicated by a hash, checked byte by byte: with every hash equal, the
+    exact fallback must give the same labels and numbers."""
+    from ttstats.parse import _scan
+
+    from .conftest import sample
+
+    ref = ttstats.read_report(sample("v2-small.xml"))
+    monkeypatch.setattr(_scan, "_MIX", np.uint64(0))  # every row hashes to 0
+    got = ttstats.read_report(sample("v2-small.xml"))
+    assert (got.recipes, got.steps) == (ref.recipes, ref.steps)
+    assert [r.segment for r in got.reports] == [r.segment for r in ref.reports]
+    np.testing.assert_array_equal(got.count, ref.count)
+    np.testing.assert_array_equal(got.engagement_sumsq, ref.engagement_sumsq)

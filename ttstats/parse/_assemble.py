@@ -227,19 +227,21 @@ def assemble(
     arr = np.full(shape, np.nan)
     flat_arr = arr.reshape(-1)
     written = np.zeros(size, dtype=bool)  # cells that already hold the first value read
+    first_of = np.empty(size if len(v_value) else 0, dtype=np.int32)  # scratch, per cell
     dropped_parts: list[I64] = []  # value indices of the duplicates
     # in batches, so that the temporaries stay small next to the output arrays
     for lo in range(0, len(v_value), VALUE_BATCH):
         flat, at = cells_of(lo, min(lo + VALUE_BATCH, len(v_value)))
-        # the first value of each cell in this batch, unless an earlier batch wrote it
-        cells, first = np.unique(flat, return_index=True)
-        new = ~written[cells]
-        flat_arr[cells[new]] = v_value[at[first[new]]]
-        written[cells] = True
-        if len(first) < len(flat) or not new.all():
-            is_first = np.zeros(len(flat), dtype=bool)
-            is_first[first[new]] = True
-            dropped_parts.append(at[~is_first])
+        # the first value of each cell in this batch (written backwards, the first one
+        # stays), unless an earlier batch wrote that cell: no sort needed
+        order = np.arange(len(flat), dtype=np.int32)
+        first_of[flat[::-1]] = order[::-1]
+        new = (first_of[flat] == order) & ~written[flat]
+        flat_arr[flat[new]] = v_value[at[new]]
+        written[flat] = True
+        if not new.all():
+            dropped_parts.append(at[~new])
+    del first_of
     if dropped_parts:
         _report_duplicates(
             np.concatenate(dropped_parts),

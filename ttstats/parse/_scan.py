@@ -203,46 +203,76 @@ def name_length(a: U8, start: I64, width: int = NAME_WIDTH) -> I64:
     return first_true(_NAME_END[win])
 
 
+class _NameTable:
+    """Known names keyed by their first three bytes (names sharing them are tried longest
+    first), with each name's bytes as up to three masked little-endian words."""
+
+    def __init__(self, names: tuple[bytes, ...]) -> None:
+        by_key: dict[int, list[int]] = {}
+        for i, name in enumerate(names):
+            by_key.setdefault(int.from_bytes(name[:3], "little"), []).append(i)
+        keys = sorted(by_key)
+        depth = max(len(v) for v in by_key.values())
+        self.keys = np.asarray(keys, dtype=np.uint64)
+        self.cands = np.full((len(keys), depth), -1, dtype=np.int64)
+        for row, key in enumerate(keys):
+            ordered = sorted(by_key[key], key=lambda i: -len(names[i]))
+            self.cands[row, : len(ordered)] = ordered
+        self.nwords = max(-(-len(x) // 8) for x in names)
+        self.refs = np.zeros((len(names), self.nwords), dtype=np.uint64)
+        self.masks = np.zeros((len(names), self.nwords), dtype=np.uint64)
+        for i, name in enumerate(names):
+            padded = name + bytes(-len(name) % 8)
+            for k in range(-(-len(name) // 8)):
+                self.refs[i, k] = int.from_bytes(padded[8 * k : 8 * k + 8], "little")
+                self.masks[i, k] = (1 << (8 * min(8, len(name) - 8 * k))) - 1
+        self.lens = np.asarray([len(x) for x in names], dtype=np.int64)
+
+
+_TABLES: dict[tuple[bytes, ...], _NameTable] = {}
+
+
 def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I64, I64]:
     """Code (index in ``names``, -1 for none) and length of the name at each start.
 
     A name matches when its bytes stand at ``start`` and a delimiter (white space, ``>``,
-    ``/``, ``=``) follows. Names of no known kind get their length measured separately.
+    ``/``, ``=``) follows. Each start's first three bytes pick the candidate names (one
+    sorted search over a few keys), whose words are then compared; names of no known kind
+    get their length measured separately.
     """
     n = len(start)
     code = np.full(n, -1, dtype=np.int64)
     length = np.zeros(n, dtype=np.int64)
     if not n:
         return code, length
+    table = _TABLES.get(names)
+    if table is None:
+        table = _TABLES[names] = _NameTable(names)
     w0 = c.w[start]
-    # Group the tokens by their first four bytes (a three-letter name with the '=' after
-    # it), one sort for all, then check each group against its whole names.
-    groups: dict[int, list[int]] = {}
-    for i, ref in enumerate(names):
-        head = ref[:4] if len(ref) >= 4 else ref + b"="
-        groups.setdefault(int.from_bytes(head[:4], "little"), []).append(i)
-    prefixes = np.asarray(sorted(groups), dtype=np.uint64)
-    key = w0 & np.uint64(0xFFFFFFFF)
-    at = np.minimum(np.searchsorted(prefixes, key), len(prefixes) - 1)
-    group = np.where(prefixes[at] == key, at, len(prefixes)).astype(np.int16)
-    order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(len(prefixes) + 1))
-    for g, prefix in enumerate(prefixes.tolist()):
-        in_group = order[bounds[g] : bounds[g + 1]]
-        for name in groups[prefix]:
-            ref = names[name]
-            L = len(ref)
-            refw = np.frombuffer(ref + bytes(-L % 8), "<u8")
-            cand = in_group[code[in_group] < 0]
-            if L > 4:
-                cand = cand[(w0[cand] & _byte_mask(np.asarray([L]))[0]) == refw[0]]
-            for j in range(1, len(refw)):
-                wk = c.w[start[cand] + 8 * j] & _byte_mask(np.asarray([L - 8 * j]))[0]
-                cand = cand[wk == refw[j]]
-            nxt = c.a[np.minimum(start[cand] + L, len(c) - 1)] if len(c) else np.zeros(0, np.uint8)
-            cand = cand[_NAME_END[nxt] | (start[cand] + L >= len(c))]
-            code[cand] = name
-            length[cand] = L
+    key = w0 & np.uint64(0xFFFFFF)
+    at = np.minimum(np.searchsorted(table.keys, key), len(table.keys) - 1)
+    rows = np.flatnonzero(table.keys[at] == key)
+    slot = at[rows]
+    size = len(c)
+    for d in range(table.cands.shape[1]):
+        cand = table.cands[slot, d]
+        has = cand >= 0
+        rows, slot, cand = rows[has], slot[has], cand[has]
+        if not len(rows):
+            break
+        s0 = start[rows]
+        same = (w0[rows] & table.masks[cand, 0]) == table.refs[cand, 0]
+        for k in range(1, table.nwords):
+            longer = np.flatnonzero(same & (table.lens[cand] > 8 * k))
+            if len(longer):
+                wk = c.w[s0[longer] + 8 * k] & table.masks[cand[longer], k]
+                same[longer] &= wk == table.refs[cand[longer], k]
+        stop = s0 + table.lens[cand]
+        nxt = c.a[np.minimum(stop, max(size - 1, 0))] if size else np.zeros(0, np.uint8)
+        same &= _NAME_END[nxt] | (stop >= size)
+        code[rows[same]] = cand[same]
+        length[rows[same]] = table.lens[cand[same]]
+        rows, slot = rows[~same], slot[~same]
     unknown = np.flatnonzero(code < 0)
     if len(unknown):
         length[unknown] = name_length(c.a, start[unknown])
@@ -306,7 +336,8 @@ def parse_numbers(
         raw = words(c, start[si], nw, end[si])
         strings = raw.view(f"S{8 * nw}").ravel()
         try:
-            got = strings.astype(np.float64)
+            with np.errstate(all="ignore"):  # an overflow gives inf, refused below
+                got = strings.astype(np.float64)
             values[si] = got
             ok[si] = True
             if dec is not None:
@@ -482,14 +513,13 @@ def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
         raw = np.empty((len(si), nw + 1), dtype=np.uint64)
         raw[:, :nw] = words(c, start[si], nw, end[si])
         raw[:, nw] = length[si].astype(np.uint64)  # "a\0" and "a" differ by length
-        keys = np.ascontiguousarray(raw).view(f"V{8 * (nw + 1)}").ravel()
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        first, inverse = _dedup_rows(raw)
         for f in first.tolist():
             j = int(si[f])
             uniques.append(c.buf[start[j] : end[j]])
         for i, u in enumerate(uniques):
             lookup[u] = i
-        codes[si] = inverse.ravel()
+        codes[si] = inverse
     for j in np.flatnonzero(~short).tolist():
         s = c.buf[start[j] : end[j]]
         if s not in lookup:
@@ -497,3 +527,34 @@ def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
             uniques.append(s)
         codes[j] = lookup[s]
     return codes, uniques
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _dedup_rows(raw: npt.NDArray[np.uint64]) -> tuple[I64, I64]:
+    """The first row of each distinct row of ``raw``, and each row's index among them.
+
+    Rows are hashed to one 64-bit number and factorised through a hash table (pandas), in
+    linear time; every row is then compared word by word with the first row of its hash, so
+    a collision cannot merge two different rows (it sends the whole lot to an exact sort).
+    """
+    import pandas as pd
+
+    h = np.zeros(len(raw), dtype=np.uint64)
+    for k in range(raw.shape[1]):
+        h ^= raw[:, k]
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+    inverse, _ = pd.factorize(h)
+    inverse = np.asarray(inverse, dtype=np.int64)
+    first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(raw) - 1, -1, -1)  # the last write is the first row
+    if bool((raw == raw[first[inverse]]).all()):
+        return first, inverse
+    keys = np.ascontiguousarray(raw).view(f"V{8 * raw.shape[1]}").ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # in the order first met, as above
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.ravel()]

@@ -459,13 +459,21 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     buf, a = c.buf, c.a
     after_name = t.name_start + t.name_len
     candidates = (t.kind != CLOSE) & ~special
-    ci = np.flatnonzero(candidates)
+    # the quotes inside each tag: each quote belongs to the last tag begun before it, if it
+    # stands before that tag's '>' (quotes in text belong to no tag)
+    q_tok = np.searchsorted(t.start, quot, side="right") - 1
+    q_in = (q_tok >= 0) & (quot <= t.end[np.maximum(q_tok, 0)])
+    q_in &= quot >= after_name[np.maximum(q_tok, 0)]
+    inside = np.flatnonzero(q_in)
+    nq = np.bincount(q_tok[inside], minlength=len(t)).astype(np.int64)
     q0 = np.zeros(len(t), dtype=np.int64)
-    nq = np.zeros(len(t), dtype=np.int64)
-    q0[ci] = np.searchsorted(quot, after_name[ci])
-    nq[ci] = np.searchsorted(quot, t.end[ci]) - q0[ci]
-    apos = np.flatnonzero(a == APOS)
-    has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
+    q0[q_tok[inside][::-1]] = inside[::-1]  # the first quote of each tag (the last write)
+    nq[~candidates] = 0
+    if b"'" in buf:
+        apos = np.flatnonzero(a == APOS)
+        has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
+    else:
+        has_apos = np.zeros(len(t), dtype=bool)
     content_end = t.end - (t.kind == EMPTY)  # the '/' of '/>' is not content
 
     fast = candidates & ~has_apos & (nq % 2 == 0)
