@@ -170,6 +170,8 @@ for _code, _parents in ALLOWED_PARENTS.items():
     _ALLOWED[_code - _LOWEST, [p - _LOWEST for p in _parents]] = True
 for _rank, _code in enumerate(TRACKED):
     _RANK[_code - _LOWEST] = _rank
+_IS_SIBLING = np.zeros(len(ELEMENTS) - _LOWEST, dtype=bool)
+_IS_SIBLING[[c - _LOWEST for c in SIBLINGS]] = True
 
 
 def element_name(code: int, raw: bytes = b"") -> str:
@@ -214,15 +216,18 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     """
     buf = c.buf
     real = t.code != PI
-    kind, code = t.kind[real], t.code[real]
+    if bool(real.all()):
+        kind, code, ridx = t.kind, t.code, np.arange(len(t))
+    else:
+        kind, code, ridx = t.kind[real], t.code[real], np.flatnonzero(real)
     if not len(kind):
         return True
     d0 = len(stack)
-    delta = np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0))
-    after = d0 + np.cumsum(delta)
+    is_open = kind == OPEN
+    after = d0 + np.cumsum(is_open.astype(np.int8) - (kind == CLOSE), dtype=np.int32)
     if (after < 0).any():
         return False
-    level = np.where(kind == CLOSE, after + 1, np.where(kind == OPEN, after, after + 1))
+    level = after + ~is_open
     # each close must match the last open at its level (in the chunk, else on the stack):
     # sorted by (level, position), a close follows its opener
     oc = np.flatnonzero(kind != EMPTY)
@@ -234,7 +239,6 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     in_chunk[j > 0] = lv[j[j > 0] - 1] == lv[j[j > 0]]
     opener = np.where(in_chunk, order[np.maximum(j - 1, 0)], -1)
     # a close must carry its opener's name: compare the bytes, word by word
-    ridx = np.flatnonzero(real)
     cl_tok = ridx[order[j]]
     op_tok = ridx[np.maximum(opener, 0)]
     mine = np.flatnonzero(in_chunk)
@@ -253,10 +257,12 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
             return False
         t.code[cl_tok[k]] = frame.code
         t.name_len[cl_tok[k]] = L
-    code = t.code[real]
+    code = t.code[ridx]
     # no report in a report, sample in a sample, ...
+    sibs = np.flatnonzero(_IS_SIBLING[code - _LOWEST])
+    sib_code = code[sibs]
     for sib in SIBLINGS:
-        sub = np.flatnonzero(code == sib)
+        sub = sibs[sib_code == sib]
         if not len(sub):
             continue
         d = np.where(kind[sub] == OPEN, 1, np.where(kind[sub] == CLOSE, -1, 0))
@@ -412,12 +418,14 @@ def _annotate(
     is_open = kind == OPEN
     is_close = kind == CLOSE
     is_elem = ~is_close
-    after = d0 + np.cumsum(is_open.astype(np.int32) - is_close, dtype=np.int32)
-    level = (after + ~is_open).astype(np.int64)  # an open's level is the depth after it
+    after = d0 + np.cumsum(is_open.astype(np.int8) - is_close, dtype=np.int32)
+    level = after + ~is_open  # an open's level is the depth after it
     # -- own ordinals of the tracked elements -----------------------------------------------
     own = np.full(n, -1, dtype=np.int64)
+    tracked = np.flatnonzero(_IS_SIBLING[code - _LOWEST] & is_elem)
+    tracked_code = code[tracked]
     for c in TRACKED:
-        m = np.flatnonzero(is_elem & (code == c))
+        m = tracked[tracked_code == c]
         own[m] = state.counters[c] + np.arange(len(m))
         state.counters[c] += len(m)
     # -- parents: the last open one level up, and each close's opener ----------------------

@@ -297,9 +297,9 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
             msg = f"unexpected markup {what.decode('latin-1')!r}"
         raise ChunkError(msg, pos)
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
-    nxt = np.append(lt[1:], len(a)).astype(np.int64)
+    nxt = np.append(lt[1:], np.int32(len(a)))
     if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
-        end = gt.astype(np.int64)  # '<' and '>' alternate: each tag holds exactly one '>'
+        end = gt  # '<' and '>' alternate: each tag holds exactly one '>'
     else:
         end = _pair(buf, a, lt, nxt, gt)
     if n and end[-1] < 0:
@@ -309,12 +309,12 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     # -- kinds and names -----------------------------------------------------------------
     is_close = second == SLASH
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
-    kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int64)
+    kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int8)
     name_start = lt + 1 + is_close
     # closing tags are named by the element they close (checked while nesting), so only the
     # others are matched against the known names here
-    code = np.full(n, UNRESOLVED, dtype=np.int64)
-    nlen = np.zeros(n, dtype=np.int64)
+    code = np.full(n, UNRESOLVED, dtype=np.int8)
+    nlen = np.zeros(n, dtype=np.int32)
     oi = np.flatnonzero(~is_close)
     code[oi], nlen[oi] = match_names(c, name_start[oi], ELEMENTS)
     code[special] = PI
@@ -328,7 +328,7 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
         end=end,
         kind=kind,
         code=code,
-        name_start=name_start.astype(np.int64),
+        name_start=name_start.astype(np.int32),
         name_len=nlen,
         text_end=nxt,
         attr_token=np.zeros(0, np.int64),
