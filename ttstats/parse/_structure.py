@@ -524,9 +524,9 @@ _SHALLOW = 64
 
 
 def _find_parents(kind: I64, level: I64, max_level: int) -> tuple[I64, I64]:
-    """For every event: the enclosing open event (``parent``), and for each close the open
-    it closes (``opener``); -1 where that lies before the chunk (a stack frame) or is the
-    root."""
+    """For every element event: the enclosing open event (``parent``; -1 for closes), and
+    for each close the open it closes (``opener``); -1 where that lies before the chunk (a
+    stack frame) or is the root."""
     n = len(kind)
     parent = np.full(n, -1, dtype=np.int64)
     opener = np.full(n, -1, dtype=np.int64)
@@ -539,12 +539,14 @@ def _find_parents(kind: I64, level: I64, max_level: int) -> tuple[I64, I64]:
         prev_opens = np.zeros(0, dtype=np.int64)
         for lv in range(1, max_level + 1):
             at = order[bounds[lv - 1] : bounds[lv]]
-            if len(prev_opens) and len(at):
-                k = np.searchsorted(prev_opens, at) - 1
-                parent[at] = np.where(k >= 0, prev_opens[np.maximum(k, 0)], -1)
             kinds = kind[at]
+            is_cl = kinds == CLOSE
+            cl = at[is_cl]
+            elements = at[~is_cl]  # a close's parent is its element's: never asked for
+            if len(prev_opens) and len(elements):
+                k = np.searchsorted(prev_opens, elements) - 1
+                parent[elements] = np.where(k >= 0, prev_opens[np.maximum(k, 0)], -1)
             prev_opens = at[kinds == OPEN]
-            cl = at[kinds == CLOSE]
             if len(cl) and len(prev_opens):
                 k = np.searchsorted(prev_opens, cl) - 1
                 opener[cl] = np.where(k >= 0, prev_opens[np.maximum(k, 0)], -1)
