@@ -243,7 +243,7 @@ def extract(
     if rec.first_element is None and elem.any():
         rec.first_element = int(ev.code[np.argmax(elem)])
         rec.first_element_pos = int(loc(ev.pos[np.argmax(elem) :][:1])[0])
-    ev_of_tok = np.full(len(t), -1, dtype=np.int64)
+    ev_of_tok = np.full(len(t), -1, dtype=np.int32)
     real = elem & (ev.token >= 0)
     ev_of_tok[ev.token[real]] = np.flatnonzero(real)
     _check_attributes(buf, t, ev, ev_of_tok, issues)

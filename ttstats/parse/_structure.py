@@ -431,7 +431,7 @@ def _annotate(
     # -- parents: the last open one level up, and each close's opener ----------------------
     max_level = int(level.max()) if n else 0
     parent, opener = _find_parents(kind, level, max_level)
-    stack_codes = np.asarray([f.code for f in stack] + [ROOT], dtype=np.int64)
+    stack_codes = np.asarray([f.code for f in stack] + [ROOT], dtype=np.int8)
     parent_code = np.where(
         parent >= 0, code[np.maximum(parent, 0)], stack_codes[np.clip(level - 2, -1, d0)]
     )
@@ -447,11 +447,11 @@ def _annotate(
     closes_bad = np.where(
         op >= 0, ~ok[np.maximum(op, 0)], frame_bad[np.clip(level[closes] - 1, 0, d0)]
     )
-    bad_delta = np.zeros(n, dtype=np.int32)
+    bad_delta = np.zeros(n, dtype=np.int8)
     bad_delta[is_open & ~ok] = 1
     bad_delta[closes[closes_bad]] = -1
-    around = int(frame_bad.sum()) + np.cumsum(bad_delta) - bad_delta
-    valid = (ok & (around == 0)).astype(np.int64)
+    around = int(frame_bad.sum()) + np.cumsum(bad_delta, dtype=np.int32) - bad_delta
+    valid = (ok & (around == 0)).astype(np.int8)
     frame_ords = np.asarray([f.ords for f in stack] + [(-1, -1, -1, -1)], dtype=np.int64)
     ev = Events(tok, kind, code, pos, level, parent, parent_code, valid, own, frame_ords)
     # -- repairs and content out of place ------------------------------------------------------
@@ -528,8 +528,8 @@ def _find_parents(kind: I64, level: I64, max_level: int) -> tuple[I64, I64]:
     for each close the open it closes (``opener``); -1 where that lies before the chunk (a
     stack frame) or is the root."""
     n = len(kind)
-    parent = np.full(n, -1, dtype=np.int64)
-    opener = np.full(n, -1, dtype=np.int64)
+    parent = np.full(n, -1, dtype=np.int32)
+    opener = np.full(n, -1, dtype=np.int32)
     if not n:
         return parent, opener
     order = np.argsort(_small(level), kind="stable")  # by level, then position
@@ -553,6 +553,7 @@ def _find_parents(kind: I64, level: I64, max_level: int) -> tuple[I64, I64]:
         return parent, opener
     # deep documents: one search over all opens keyed (level, position)
     width = n + 1
+    level = level.astype(np.int64)  # the keys below outgrow 32 bits
     opens = order[kind[order] == OPEN]
     keys = level[opens] * width + opens
     idx = np.arange(n)
