@@ -213,11 +213,19 @@ class _NameTable:
             by_key.setdefault(int.from_bytes(name[:3], "little"), []).append(i)
         keys = sorted(by_key)
         depth = max(len(v) for v in by_key.values())
-        self.keys = np.asarray(keys, dtype=np.uint64)
-        self.cands = np.full((len(keys), depth), -1, dtype=np.int64)
-        for row, key in enumerate(keys):
+        # a perfect hash of the keys into 64 slots: (key * mult) >> 58, with a multiplier
+        # found once (deterministically) that sends no two keys to the same slot
+        mult = 0x9E3779B97F4A7C15
+        while len({((k * mult) % 2**64) >> 58 for k in keys}) < len(keys):
+            mult = (mult * 6364136223846793005 + 1442695040888963407) % 2**64 | 1
+        self.mult = np.uint64(mult)
+        self.keys = np.full(64, 2**63, dtype=np.uint64)  # no 3-byte key is this large
+        self.cands = np.full((64, depth), -1, dtype=np.int64)
+        for key in keys:
+            slot = ((key * mult) % 2**64) >> 58
+            self.keys[slot] = key
             ordered = sorted(by_key[key], key=lambda i: -len(names[i]))
-            self.cands[row, : len(ordered)] = ordered
+            self.cands[slot, : len(ordered)] = ordered
         self.nwords = max(-(-len(x) // 8) for x in names)
         self.refs = np.zeros((len(names), self.nwords), dtype=np.uint64)
         self.masks = np.zeros((len(names), self.nwords), dtype=np.uint64)
@@ -236,8 +244,8 @@ def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I6
     """Code (index in ``names``, -1 for none) and length of the name at each start.
 
     A name matches when its bytes stand at ``start`` and a delimiter (white space, ``>``,
-    ``/``, ``=``) follows. Each start's first three bytes pick the candidate names (one
-    sorted search over a few keys), whose words are then compared; names of no known kind
+    ``/``, ``=``) follows. Each start's first three bytes pick the candidate names (a perfect
+    hash into 64 slots), whose words are then compared; names of no known kind
     get their length measured separately.
     """
     n = len(start)
@@ -250,7 +258,7 @@ def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I6
         table = _TABLES[names] = _NameTable(names)
     w0 = c.w[start]
     key = w0 & np.uint64(0xFFFFFF)
-    at = np.minimum(np.searchsorted(table.keys, key), len(table.keys) - 1)
+    at = (key * table.mult) >> np.uint64(58)
     rows = np.flatnonzero(table.keys[at] == key)
     slot = at[rows]
     size = len(c)
