@@ -81,6 +81,28 @@ def test_bad_input_is_one_line_and_status_2(tmp_path: Path, setup: str, expect: 
     assert b"Traceback" not in done.stderr
 
 
+def test_a_grid_bomb_is_one_line_and_status_2(tmp_path: Path) -> None:
+    # two samples 40 years apart at hourly resolution: a few hundred bytes asking for
+    # hundreds of megabytes of arrays; refused with the place, never a MemoryError
+    recipe = "".join(
+        f'<recipe name="R{k}">'
+        + "".join(f'<step name="S{j}"><amount>1</amount></step>' for j in range(20))
+        + "</recipe>"
+        for k in range(10)
+    )
+    path = tmp_path / "bomb.xml"
+    path.write_text(
+        '<reports><report resolution="hour">\n'
+        f'<sample start="1990-01-01T00:00" duration="hour">{recipe}</sample>\n'
+        f'<sample start="2030-01-01T00:00" duration="hour">{recipe}</sample>\n'
+        "</report></reports>\n"
+    )
+    done = run("inspect", str(path))
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.count(b"\n") == 1 and b"Traceback" not in done.stderr
+    assert b"line 3, column 1" in done.stderr and b"max_cells" in done.stderr
+
+
 def test_usage_error_is_status_2() -> None:
     done = run("inspect", "--nope")
     assert done.returncode == 2

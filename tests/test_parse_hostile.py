@@ -87,8 +87,10 @@ def test_huge_text_node(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
     def attempt() -> None:
-        with pytest.raises(ttstats.ReportParseError, match="longer than"):
+        with pytest.raises(ttstats.ReportParseError, match="longer than") as info:
             ttstats.read_report(xml)
+        # reading stopped at the <amount> whose text runs on
+        assert (info.value.line, info.value.column) == (1, xml.index(b"<amount>") + 1)
 
     # the 4 MiB text is refused once it passes the 1 MiB limit, not read whole
     assert _peak_mib(attempt) < 12

@@ -111,8 +111,8 @@ def assemble(
                 f"(line {la}, column {ca}) to the one starting {when(int(s_min[b]))} "
                 f"(line {lb}, column {cb})"
             )
-        else:
-            lb, cb, where = 1, 1, ""
+        else:  # many reports or samples, none wide: point at the last report
+            (lb, cb), where = unpack(rep_pos[-1]), ""
         allowed = (
             f"max_cells={max_cells:,}"
             if max_cells is not None
