@@ -48,8 +48,6 @@ Source: TypeAlias = str | bytes | bytearray | memoryview | os.PathLike[str] | Bi
 CHUNK_SIZE = 2 << 20  # small enough for the per-chunk arrays to stay in cache
 #: the longest single tag or text node accepted
 MAX_TOKEN = 8 << 20
-#: warnings kept per kind; the rest are counted in one summary entry
-MAX_WARNINGS_PER_KIND = 200
 
 _DECL = re.compile(rb"""^<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 _ASCII_COMPATIBLE = {"utf-8", "ascii", "latin-1", "iso8859-1", "cp1252", "iso8859-15"}

@@ -11,8 +11,11 @@ events. Otherwise a loop over the chunk's tags repairs them, as report-format.md
   closes the previous one: each is a sibling, never a child;
 * elements still open at the end of the document are closed there.
 
-Every repair is an :class:`Issue`. Then each event learns its parent, its depth and the
-report, sample, recipe and step it belongs to, all as arrays.
+Every repair is an :class:`Issue`. Then each event learns its depth and its parent (level
+by level, or in one search for documents deeper than 64), and whether it stands where the
+format allows; :meth:`Events.enclosing` climbs from an element to the report, sample,
+recipe or step around it, for the elements that need one. All of it is linear in the number
+of tags, however deep or many the elements.
 """
 
 from __future__ import annotations

@@ -1,13 +1,17 @@
 """Split one chunk of XML bytes into tags, their attributes and the text between them.
 
 The work is vectorised: positions of ``<``, ``>`` and ``"`` are found with numpy, each ``<``
-is paired with the ``>`` that ends its tag (skipping any inside a quoted value), names are
-classified against the known element and attribute names, and attribute values are located
-by their quotes. Tags that do not fit this fast reading (single quotes, spaces around ``=``,
-stray characters) are read one by one with a regular expression, so nothing is lost.
+is paired with the ``>`` that ends its tag (skipping any inside a value quoted with ``"`` or
+``'``), names are classified against the known element and attribute names, and attribute
+values are located by their quotes. Tags that do not fit this fast reading (single quotes,
+spaces around ``=``, stray characters) are read one by one with a regular expression, so
+nothing is lost. Comments and processing instructions are blanked out first.
 
 Markup that a Performance Report never needs is refused here: a DOCTYPE (and with it every
 entity definition, external entity and entity-expansion bomb) and CDATA sections.
+
+Issues found here and later go through :func:`issue_each` or :class:`IssueCap`: each kind
+lists its first :data:`MAX_DETAILED` occurrences and counts the rest.
 """
 
 from __future__ import annotations
