@@ -39,6 +39,7 @@ from ._tokenize import (
     SAMPLE,
     STEP,
     UNKNOWN,
+    ChunkError,
     ChunkTokens,
     Issue,
     IssueCap,
@@ -68,6 +69,8 @@ class Frame:
 _RANK = np.full(len(ELEMENTS) + 16, -1, dtype=np.int64)
 #: the most parent hops :meth:`Events.enclosing` climbs (a valid element needs at most 5)
 MAX_HOPS = 8
+#: the deepest nesting read (a report needs 7 levels; each open level costs memory)
+MAX_DEPTH = 100_000
 
 
 @dataclass
@@ -433,6 +436,11 @@ def _annotate(
         state.counters[c] += len(m)
     # -- parents: the last open one level up, and each close's opener ----------------------
     max_level = int(level.max()) if n else 0
+    if max_level > MAX_DEPTH:
+        deep = int(np.argmax(level > MAX_DEPTH))
+        raise ChunkError(
+            f"elements nested more than {MAX_DEPTH:,} levels deep: not a report", int(pos[deep])
+        )
     parent, opener = _find_parents(kind, level, max_level)
     stack_codes = np.asarray([f.code for f in stack] + [ROOT], dtype=np.int8)
     parent_code = np.where(
