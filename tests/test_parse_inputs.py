@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ttstats
 from ttstats.parse import MEASURES, _read
@@ -279,3 +281,42 @@ def test_month_and_week_grids() -> None:
 def test_repr() -> None:
     r = ttstats.read_report(sample("v2-small.xml"))
     assert "3 report(s)" in repr(r) and "Experience A" in repr(r)
+
+
+def _reading(data: bytes) -> tuple[object, ...]:
+    """Everything a reading gives, or the error it ends in (message, line, column)."""
+    try:
+        r = read_quietly(data)
+    except (ttstats.ReportParseError, ttstats.TTApiError) as err:
+        return ("error", str(err))
+    arrays = tuple(getattr(r, m).tobytes() for m in MEASURES)
+    return (r.recipes, r.steps, arrays, r.warnings, tuple(r.decimals.items()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(["seed-abbreviated.xml", "v1-documented.xml", "v2-small.xml"]),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1, exclude_max=True), st.sampled_from(list(b"<>\"'=/ !?-&;#\n\rab.09"))
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    chunk=st.sampled_from([7, 64, 333]),
+)
+def test_chunking_never_changes_a_damaged_file(
+    name: str, edits: list[tuple[float, int]], chunk: int
+) -> None:
+    """Any file, however broken, reads the same (values, warnings or error) in any chunks."""
+    data = bytearray(sample(name).read_bytes())
+    for where, byte in edits:
+        data[int(where * len(data))] = byte
+    whole = _reading(bytes(data))
+    old = _read.CHUNK_SIZE
+    _read.CHUNK_SIZE = chunk
+    try:
+        parts = _reading(bytes(data))
+    finally:
+        _read.CHUNK_SIZE = old
+    assert whole == parts

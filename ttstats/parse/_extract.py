@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from ._scan import F64, I64, ChunkBytes, parse_numbers, span_codes
 from ._structure import Events
@@ -182,6 +183,10 @@ class Records:
     v_step_name: list[I64] = field(default_factory=list)  # name id, -1, or FINAL_STEP
     v_field: list[I64] = field(default_factory=list)
     v_value: list[F64] = field(default_factory=list)
+    #: this chunk's values, not yet in document order: (event, recipe, step, name, field, value)
+    pending: list[tuple[I64, I64, I64, I64, npt.NDArray[np.int8], F64]] = field(
+        default_factory=list
+    )
     message: list[str] = field(default_factory=list)
     message_code: list[str] = field(default_factory=list)
     first_element: int | None = None
@@ -414,7 +419,8 @@ def extract(
                 ),
             )
             m = keep & (has == 1)
-            _add_values(rec, recipe_ord[m], st[m], names[m], fld, vals[m])
+            _add_values(rec, ee[m], recipe_ord[m], st[m], names[m], fld, vals[m])
+    _flush_values(rec)
     # -- message --------------------------------------------------------------------------------
     for e in events_of(MESSAGE).tolist():
         tok = int(ev.token[e])
@@ -453,29 +459,54 @@ def _add_text_values(rec: Records, ev: Events, ee: I64, code: int, vals: F64) ->
     recipe, step = ev.enclosing(ee, 2), ev.enclosing(ee, 3, self_too=True)
     if code == STEP:
         rec.has_step_text = True
-        _add_values(rec, recipe, step, none, COUNT, vals)
+        _add_values(rec, ee, recipe, step, none, COUNT, vals)
     elif code == REVENUE:
-        _add_values(rec, recipe, step, none, REV, vals)
+        _add_values(rec, ee, recipe, step, none, REV, vals)
     else:
         in_step = ev.parent_code[ee] == STEP
         if in_step.any():
             rec.has_step_amount = True
         s = np.flatnonzero(in_step)
-        _add_values(rec, recipe[s], step[s], none[s], COUNT, vals[s])
+        _add_values(rec, ee[s], recipe[s], step[s], none[s], COUNT, vals[s])
         r = np.flatnonzero(~in_step)
         final = np.full(len(r), FINAL_STEP)
-        _add_values(rec, recipe[r], none[r], final, REV, vals[r])
+        _add_values(rec, ee[r], recipe[r], none[r], final, REV, vals[r])
 
 
-def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64) -> None:
+def _add_values(
+    rec: Records, where: I64, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64
+) -> None:
+    """Hold values of one chunk, each with the event it was read from (``where``)."""
     n = len(vals)
     if not n:
         return
-    rec.v_recipe.append(np.asarray(recipe, np.int32))
-    rec.v_step.append(np.asarray(step, np.int32))
-    rec.v_step_name.append(np.asarray(step_name, np.int32))
-    rec.v_field.append(np.full(n, fld, np.int8))
-    rec.v_value.append(np.asarray(vals, np.float64))
+    rec.pending.append(
+        (
+            np.asarray(where, np.int32),
+            np.asarray(recipe, np.int32),
+            np.asarray(step, np.int32),
+            np.asarray(step_name, np.int32),
+            np.full(n, fld, np.int8),
+            np.asarray(vals, np.float64),
+        )
+    )
+
+
+def _flush_values(rec: Records) -> None:
+    """Append the chunk's values in document order, so that "the first value" of a cell
+    means the first in the file whatever the chunking (a version-1 step's text comes
+    before the <amount> inside it)."""
+    parts = rec.pending
+    rec.pending = []
+    if not parts:
+        return
+    columns = [np.concatenate(col) for col in zip(*parts, strict=True)]
+    order = np.argsort(columns[0], kind="stable")  # a few sorted runs: one merge
+    rec.v_recipe.append(columns[1][order])
+    rec.v_step.append(columns[2][order])
+    rec.v_step_name.append(columns[3][order])
+    rec.v_field.append(columns[4][order])
+    rec.v_value.append(columns[5][order])
 
 
 def _check_attributes(

@@ -171,7 +171,7 @@ class _Reader:
         self.lines = 0  # newlines before the current chunk
         self.last_nl = -1  # global offset of the last newline before the current chunk
         self.first = True
-        self.tail = b""  # end of the previous chunk, to locate things at the very end
+        self.seen_tag = False  # a tag (or text before the first one) was met
 
     def feed(self, chunk: bytes, final: bool) -> None:
         if self.first:
@@ -205,7 +205,7 @@ class _Reader:
         c = ChunkBytes(buf)
         a = c.a
         try:
-            tokens = tokenize(c)
+            tokens = tokenize(c, final)
             if len(tokens):
                 widest = int(np.argmax(tokens.end - tokens.start))
                 if tokens.end[widest] - tokens.start[widest] > MAX_TOKEN:
@@ -219,16 +219,19 @@ class _Reader:
                         f"a single text node is longer than {MAX_TOKEN >> 20} MiB: not a report",
                         int(tokens.end[longest]) + 1,
                     )
-            if len(tokens):
-                lead = buf[: tokens.start[0]]
-                if lead.strip():
+            if not self.seen_tag:
+                # text before the document's first tag (the chunks before it may hold no tag)
+                lead = buf[: tokens.start[0]] if len(tokens) else buf
+                shown = lead.strip()[:40].decode("utf-8", "replace")
+                if shown:
                     tokens.issues.append(
                         Issue(
                             len(lead) - len(lead.lstrip()),
                             "stray-text",
-                            f"text {lead.strip()[:40]!r} before the first tag ignored",
+                            f"text {shown!r} before the first tag ignored",
                         )
                     )
+                self.seen_tag = bool(len(tokens)) or bool(shown)
             events = nest(c, tokens, self.state, loc)
             extract(c, tokens, events, self.rec, loc)
         except ChunkError as err:

@@ -280,8 +280,11 @@ def strip_markup(buf: bytes) -> bytes:
 _BLANK = bytes(b if b in (10, 13) else 32 for b in range(256))
 
 
-def tokenize(c: ChunkBytes) -> ChunkTokens:
-    """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag."""
+def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
+    """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag.
+
+    ``final``: the chunk ends the document (else a '<' follows right after it).
+    """
     issues: list[Issue] = []
     buf, a = c.buf, c.a
     lt = np.flatnonzero(a == LT).astype(np.int32)
@@ -290,6 +293,9 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     n = len(lt)
     second = a[np.minimum(lt + 1, len(a) - 1)] if n else np.zeros(0, np.uint8)
     special = (second == BANG) | (second == QMARK)
+    # every fatal problem of the chunk is collected, and the first in the file is raised, so
+    # that the error does not depend on where the chunks were cut
+    fatal: list[tuple[int, str]] = []
     if (second == BANG).any():
         pos = int(lt[np.argmax(second == BANG)])
         what = buf[pos : pos + 9]
@@ -298,18 +304,23 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
         elif what.startswith(b"<![CDATA["):
             msg = "CDATA sections are not part of the Performance Report format"
         else:
-            msg = f"unexpected markup {what.decode('latin-1')!r}"
-        raise ChunkError(msg, pos)
+            cut = what.find(b"<", 1)
+            msg = f"unexpected markup {what[: cut if cut > 0 else None].decode('latin-1')!r}"
+        fatal.append((pos, msg))
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
     nxt = np.append(lt[1:], np.int32(len(a)))
     if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
         end = gt  # '<' and '>' alternate: each tag holds exactly one '>'
     else:
         end = _pair(buf, a, lt, nxt, gt)
-    if n and end[-1] < 0:
-        raise ChunkError("document ends inside a tag (truncated?)", int(lt[-1]))
-    if n and (end < 0).any():
-        raise ChunkError("'<' inside a tag", int(nxt[np.argmax(end < 0)]))
+    unended = np.flatnonzero(end < 0)
+    if len(unended):
+        i = int(unended[0])
+        if i < n - 1 or not final:  # a '<' (perhaps the next chunk's first) stands inside
+            fatal.append((int(nxt[i]), "'<' inside a tag"))
+        else:
+            fatal.append((int(lt[i]), "document ends inside a tag (truncated?)"))
+        end = np.where(end < 0, nxt - 1, end)  # to go on looking for an earlier problem
     # -- kinds and names -----------------------------------------------------------------
     is_close = second == SLASH
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
@@ -324,8 +335,10 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     code[special] = PI
     empty_name = (nlen == 0) & ~special & ~is_close
     if empty_name.any():
-        pos = int(lt[np.argmax(empty_name)])
-        raise ChunkError("tag without a name", pos)
+        fatal.append((int(lt[np.argmax(empty_name)]), "tag without a name"))
+    if fatal:
+        pos, msg = min(fatal)
+        raise ChunkError(msg, pos)
 
     tokens = ChunkTokens(
         start=lt,
