@@ -43,6 +43,8 @@ from ._tokenize import (
 from ._warnings import WarningLog
 
 Source: TypeAlias = str | bytes | bytearray | memoryview | os.PathLike[str] | BinaryIO
+#: a block of input: bytes, or a view of the caller's bytes (not copied)
+Block: TypeAlias = bytes | memoryview
 
 #: bytes read at a time
 CHUNK_SIZE = 2 << 20  # small enough for the per-chunk arrays to stay in cache
@@ -340,7 +342,7 @@ def _line_breaks(chunk: bytes, a: U8) -> I64:
     return np.union1d(nl, alone) if len(alone) else nl
 
 
-def _open(source: Source) -> tuple[Iterator[bytes], int | None]:
+def _open(source: Source) -> tuple[Iterator[Block], int | None]:
     """The input as an iterator of byte blocks, and its size when known."""
     if isinstance(source, (bytes, bytearray, memoryview)):
         data = bytes(source)
@@ -398,7 +400,7 @@ def _utf16(head: bytes) -> str | None:
     return _UTF16.get(head[:2]) or _UTF16.get(head[:4])
 
 
-def _split(data: bytes) -> Iterator[bytes]:
+def _split(data: bytes) -> Iterator[Block]:
     codec = _utf16(data)
     if codec is not None:
         try:
@@ -407,16 +409,17 @@ def _split(data: bytes) -> Iterator[bytes]:
             before = data[: err.start].decode(codec, "replace")
             what = "it ends in the middle of a character" if err.end >= len(data) else err.reason
             raise _text_error(before, f"not valid UTF-16: {what}") from None
+    view = memoryview(data)  # blocks without copies; the chunker copies each once
     for i in range(0, max(len(data), 1), CHUNK_SIZE):
-        yield data[i : i + CHUNK_SIZE]
+        yield view[i : i + CHUNK_SIZE]
 
 
-def _read_file(path: Path) -> Iterator[bytes]:
+def _read_file(path: Path) -> Iterator[Block]:
     with path.open("rb") as fh:
         yield from _read_stream(fh)
 
 
-def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[bytes]:
+def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[Block]:
     first = True
     while True:
         block: bytes | str = fh.read(CHUNK_SIZE)
@@ -435,7 +438,7 @@ class _TooLongError(Exception):
     """A tag or text node longer than :data:`MAX_TOKEN`, starting where the reader stands."""
 
 
-def _chunks(blocks: Iterator[bytes]) -> Iterator[tuple[bytes, bool]]:
+def _chunks(blocks: Iterator[Block]) -> Iterator[tuple[bytes, bool]]:
     """Regroup blocks into chunks that end just before a tag (or a comment) begins."""
     carry = b""
     it = iter(blocks)
