@@ -171,9 +171,8 @@ def assemble(
     # the step's name: from the step element, the engagement's stepName or the final step
     name = v_sname.copy()
     from_step = np.flatnonzero(v_step >= 0)
-    st = v_step[from_step]
-    name[from_step] = np.where(t_ok[st], t_name[st], -1)
-    del from_step, st, v_step
+    name[from_step] = np.where(t_ok, t_name, -1).astype(np.int32)[v_step[from_step]]
+    del from_step
     final = np.flatnonzero(v_sname == FINAL_STEP)
     del v_sname
     if len(final):
@@ -189,8 +188,12 @@ def assemble(
             "no-step",
             lambda j: "recipe-level <amount> in a recipe without steps; its revenue is not read",
         )
+    # steps named only by values (an engagement's stepName, the final step): the rest came
+    # from step elements and are known already
     known = set(step_ids)
-    step_ids += [n for n in _first_seen(name[name >= 0]) if n not in known]
+    by_name = name[(v_step < 0) & (name >= 0)]
+    step_ids += [n for n in _first_seen(by_name) if n not in known]
+    del v_step, by_name
     T = len(step_ids)
     step_pos = np.full(len(rec.name_text) + 1, -1, dtype=np.int64)
     step_pos[step_ids] = np.arange(T)
