@@ -283,10 +283,10 @@ def test_repr() -> None:
     assert "3 report(s)" in repr(r) and "Experience A" in repr(r)
 
 
-def _reading(data: bytes) -> tuple[object, ...]:
+def _reading(data: bytes, strict: bool) -> tuple[object, ...]:
     """Everything a reading gives, or the error it ends in (message, line, column)."""
     try:
-        r = read_quietly(data)
+        r = read_quietly(data, strict=strict)
     except (ttstats.ReportParseError, ttstats.TTApiError) as err:
         return ("error", str(err))
     arrays = tuple(getattr(r, m).tobytes() for m in MEASURES)
@@ -304,19 +304,21 @@ def _reading(data: bytes) -> tuple[object, ...]:
         max_size=6,
     ),
     chunk=st.sampled_from([7, 64, 333]),
+    strict=st.booleans(),
 )
 def test_chunking_never_changes_a_damaged_file(
-    name: str, edits: list[tuple[float, int]], chunk: int
+    name: str, edits: list[tuple[float, int]], chunk: int, strict: bool
 ) -> None:
-    """Any file, however broken, reads the same (values, warnings or error) in any chunks."""
+    """Any file, however broken, reads the same (values, warnings or error) in any chunks;
+    strict reading refuses the first malformation met in reading order."""
     data = bytearray(sample(name).read_bytes())
     for where, byte in edits:
         data[int(where * len(data))] = byte
-    whole = _reading(bytes(data))
+    whole = _reading(bytes(data), strict)
     old = _read.CHUNK_SIZE
     _read.CHUNK_SIZE = chunk
     try:
-        parts = _reading(bytes(data))
+        parts = _reading(bytes(data), strict)
     finally:
         _read.CHUNK_SIZE = old
     assert whole == parts

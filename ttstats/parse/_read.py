@@ -77,7 +77,9 @@ def read_report(
         element is read by where it stands: ``<amount>`` inside a step is its count, at
         recipe level it is the version-1 revenue of the final step.
     strict : bool, default False
-        Refuse the first malformation (with line and column) instead of repairing it.
+        Refuse the first malformation met in reading order (with its line and column)
+        instead of repairing it. An element never closed is named where it opened, but met
+        where the tag that closes it (or the end) stands.
     campaign_recipe : str, default "Campaign"
         Name of the summary recipe, kept apart in :attr:`Report.campaign`.
     progress : callable, optional
@@ -176,9 +178,38 @@ class _Reader:
         self.seen_tag = False  # a tag (or text before the first one) was met
 
     def feed(self, chunk: bytes, final: bool) -> None:
+        """Read one chunk; refuse it at the first fatal problem in the file's order.
+
+        A fatal problem found in a chunk is raised only after the part of the chunk before
+        it was read: a problem there (or a repair refused in strict mode) comes first in the
+        file and wins. So the error does not depend on where the chunks were cut.
+        """
         if self.first:
             chunk = self._prologue(chunk)
             self.first = False
+        pending: _FatalError | None = None
+        while True:
+            try:
+                self._feed(chunk, final)
+            except _FatalError as err:
+                pending = err
+                if err.cut > 0:
+                    chunk, final = chunk[: err.cut], False
+                    continue
+            break
+        if pending is not None:
+            raise ReportParseError(pending.reason, *pending.where) from None
+
+    def _fatal(self, chunk: bytes, loc: Callable[[I64], I64], err: ChunkError) -> _FatalError:
+        """The error of ``err`` located, with a cut before it that no comment hides."""
+        cut = chunk.rfind(b"<", 0, err.pos + 1) if err.cut is None else err.cut
+        for start, end in markup_regions(chunk, stop=max(cut, 0) + 1):
+            if end < 0 or end > cut:
+                cut = start
+                break
+        return _FatalError(err.reason, _unpack(int(loc(np.asarray([err.pos]))[0])), cut)
+
+    def _feed(self, chunk: bytes, final: bool) -> None:
         raw = np.frombuffer(chunk, np.uint8)
         nl = _line_breaks(chunk, raw)
 
@@ -194,16 +225,14 @@ class _Reader:
 
         bad = invalid_bytes(chunk, raw)
         if len(bad):
-            raise ReportParseError(
-                f"byte 0x{raw[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)",
-                *_unpack(int(loc(bad[:1])[0])),
+            why = (
+                f"byte 0x{raw[bad[0]]:02x} is not allowed in XML: not a text report (binary data?)"
             )
+            raise self._fatal(chunk, loc, ChunkError(why, int(bad[0])))
         try:
             buf = strip_markup(chunk)
         except ChunkError as err:
-            raise ReportParseError(
-                err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))
-            ) from None
+            raise self._fatal(chunk, loc, err) from None
         c = ChunkBytes(buf)
         a = c.a
         try:
@@ -237,12 +266,16 @@ class _Reader:
             events = nest(c, tokens, self.state, loc)
             extract(c, tokens, events, self.rec, loc)
         except ChunkError as err:
-            raise ReportParseError(
-                err.reason, *_unpack(int(loc(np.asarray([err.pos]))[0]))
-            ) from None
-        issues = sorted(tokens.issues, key=lambda x: (x.located is None, x.pos))
+            raise self._fatal(chunk, loc, err) from None
+        issues = tokens.issues
         if self.strict:
-            for issue in issues:
+            # the first repair found in reading order (which chunking cannot change)
+            def found(x: Issue) -> tuple[int, int, int, int]:
+                at = x.pos if x.found_at is None else x.found_at
+                # found together (closed by one tag): the one opened first
+                return (at, x.located is None, x.located or 0, x.pos)
+
+            for issue in sorted(issues, key=found):
                 if issue.repair:
                     where = (
                         issue.located
@@ -432,6 +465,14 @@ def _read_stream(fh: BinaryIO | io.BufferedReader) -> Iterator[Block]:
         if not block:
             return
         yield block
+
+
+class _FatalError(Exception):
+    """A fatal problem of a chunk, located, and where to cut the chunk before it."""
+
+    def __init__(self, reason: str, where: tuple[int, int], cut: int) -> None:
+        super().__init__(reason)
+        self.reason, self.where, self.cut = reason, where, cut
 
 
 class _TooLongError(Exception):

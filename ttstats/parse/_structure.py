@@ -303,6 +303,7 @@ def _repair(
                     "unclosed",
                     f"<{element_name(code, name)}> {why}",
                     located=located,
+                    found_at=pos,  # reported where it opened, found here
                 )
             )
         events.append((-1, CLOSE, code, pos))

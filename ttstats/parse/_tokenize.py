@@ -102,12 +102,17 @@ _ATTR_RE = re.compile(rb"""([^\s=/<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
 class ChunkError(Exception):
-    """A fatal problem at a chunk position (turned into a ReportParseError by the reader)."""
+    """A fatal problem at a chunk position (turned into a ReportParseError by the reader).
 
-    def __init__(self, reason: str, pos: int) -> None:
+    ``cut``: where the chunk may be cut so that the part before it holds no piece of the
+    problem (a '<'); None: the last '<' at or before ``pos``.
+    """
+
+    def __init__(self, reason: str, pos: int, cut: int | None = None) -> None:
         super().__init__(reason)
         self.reason = reason
         self.pos = pos
+        self.cut = cut
 
 
 #: warnings of one kind listed in detail; the rest are counted in one summary entry
@@ -136,6 +141,9 @@ class Issue:
     group: tuple[object, ...] | None = None
     #: occurrences a grouped issue stands for
     count: int = 1
+    #: where in the chunk it was found, when that is not ``pos`` (an element reported where
+    #: it opened but found unclosed later): strict reading refuses issues in this order
+    found_at: int | None = None
 
 
 def issue_each(
@@ -295,7 +303,7 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
     special = (second == BANG) | (second == QMARK)
     # every fatal problem of the chunk is collected, and the first in the file is raised, so
     # that the error does not depend on where the chunks were cut
-    fatal: list[tuple[int, str]] = []
+    fatal: list[tuple[int, str, int | None]] = []
     if (second == BANG).any():
         pos = int(lt[np.argmax(second == BANG)])
         what = buf[pos : pos + 9]
@@ -306,7 +314,7 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
         else:
             cut = what.find(b"<", 1)
             msg = f"unexpected markup {what[: cut if cut > 0 else None].decode('latin-1')!r}"
-        fatal.append((pos, msg))
+        fatal.append((pos, msg, None))
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
     nxt = np.append(lt[1:], np.int32(len(a)))
     if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
@@ -317,9 +325,9 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
     if len(unended):
         i = int(unended[0])
         if i < n - 1 or not final:  # a '<' (perhaps the next chunk's first) stands inside
-            fatal.append((int(nxt[i]), "'<' inside a tag"))
+            fatal.append((int(nxt[i]), "'<' inside a tag", int(lt[i])))
         else:
-            fatal.append((int(lt[i]), "document ends inside a tag (truncated?)"))
+            fatal.append((int(lt[i]), "document ends inside a tag (truncated?)", None))
         end = np.where(end < 0, nxt - 1, end)  # to go on looking for an earlier problem
     # -- kinds and names -----------------------------------------------------------------
     is_close = second == SLASH
@@ -335,10 +343,10 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
     code[special] = PI
     empty_name = (nlen == 0) & ~special & ~is_close
     if empty_name.any():
-        fatal.append((int(lt[np.argmax(empty_name)]), "tag without a name"))
+        fatal.append((int(lt[np.argmax(empty_name)]), "tag without a name", None))
     if fatal:
-        pos, msg = min(fatal)
-        raise ChunkError(msg, pos)
+        first = min(fatal, key=lambda f: f[0])
+        raise ChunkError(first[1], first[0], first[2])
 
     tokens = ChunkTokens(
         start=lt,
