@@ -77,6 +77,11 @@ ALLOWED_ATTRS: dict[int, tuple[int, ...]] = {
     CODE: (),
 }
 TEXT_ELEMENTS = (AMOUNT, REVENUE, STEP, CODE, MESSAGE)
+#: ``_ALLOWED_ATTR[element code - _CODE_BASE, attribute code + 1]``: may it carry it?
+_CODE_BASE = -16
+_ALLOWED_ATTR = np.zeros((len(ELEMENTS) - _CODE_BASE, len(ATTRIBUTES) + 1), dtype=bool)
+for _element, _attrs in ALLOWED_ATTRS.items():
+    _ALLOWED_ATTR[_element - _CODE_BASE, [a + 1 for a in _attrs]] = True
 
 _REFERENCE = re.compile(r"&(?:#([0-9]+)|#x([0-9a-fA-F]+)|([A-Za-z_:][-A-Za-z0-9._:]*))?(;?)")
 _PREDEFINED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"', "apos": "'"}
@@ -516,11 +521,8 @@ def _check_attributes(
     if not len(t.attr_token):
         return
     tcode = t.code[t.attr_token]
-    allowed = np.zeros(len(t.attr_token), dtype=bool)
-    for code, attrs in ALLOWED_ATTRS.items():
-        m = tcode == code
-        if m.any() and attrs:
-            allowed[m] = np.isin(t.attr_code[m], attrs)
+    # one look-up in an (element, attribute) table; unknown attributes have code -1
+    allowed = _ALLOWED_ATTR[tcode - _CODE_BASE, t.attr_code + 1]
     allowed |= tcode == UNKNOWN  # reported as an unknown element already
     bad = np.flatnonzero(~allowed)
     counts: dict[tuple[int, bytes], list[int]] = {}
