@@ -30,10 +30,12 @@ from ._grid import (
     warn_duplicate_samples,
     when,
 )
+from ._issues import MAX_DETAILED
 from ._report import MEASURES, Cells, Report, ReportInfo, SampleAxis
 from ._scan import I64
-from ._tokenize import MAX_DETAILED
-from ._tokenize import REPORTS as REPORTS_CODE
+from ._tokenize import (
+    REPORTS as REPORTS_CODE,
+)
 from ._warnings import WarningLog
 
 NFIELDS = E_SUMSQ + 1

@@ -24,6 +24,8 @@ import numpy as np
 from .._errors import ReportParseError, ReportRepairWarning, TTApiError
 from ._assemble import assemble
 from ._extract import Records, extract
+from ._issues import ChunkError, Issue
+from ._markup import markup_regions, strip_markup
 from ._report import ParseWarning, Report
 from ._scan import I64, U8, ChunkBytes, invalid_bytes
 from ._structure import Nesting, element_name, nest
@@ -34,10 +36,6 @@ from ._tokenize import (
     REPORTS,
     REVENUE,
     STEP,
-    ChunkError,
-    Issue,
-    markup_regions,
-    strip_markup,
     tokenize,
 )
 from ._warnings import WarningLog

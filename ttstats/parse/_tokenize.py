@@ -17,11 +17,11 @@ lists its first :data:`MAX_DETAILED` occurrences and counts the rest.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._issues import ChunkError, Issue, IssueCap, issue_each
 from ._scan import (
     APOS,
     BANG,
@@ -101,104 +101,6 @@ OPEN, CLOSE, EMPTY = 0, 1, 2
 _ATTR_RE = re.compile(rb"""([^\s=/<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-class ChunkError(Exception):
-    """A fatal problem at a chunk position (turned into a ReportParseError by the reader).
-
-    ``cut``: where the chunk may be cut so that the part before it holds no piece of the
-    problem (a '<'); None: the last '<' at or before ``pos``.
-    """
-
-    def __init__(self, reason: str, pos: int, cut: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.pos = pos
-        self.cut = cut
-
-
-#: warnings of one kind listed in detail; the rest are counted in one summary entry
-MAX_DETAILED = 200
-#: stands for the number of occurrences in the message of a grouped issue (see ``group``)
-COUNT_MARK = "\x00count\x00"
-
-
-@dataclass
-class Issue:
-    """Something to warn about (or to refuse in strict mode) at a chunk position.
-
-    ``more > 0`` makes it a count only: that many further occurrences of ``kind``, not
-    listed, the first of them at ``pos``. Issues with the same ``group`` are one warning
-    over the whole document, at the first one's position; :data:`COUNT_MARK` in its message
-    becomes the number of them.
-    """
-
-    pos: int
-    kind: str
-    message: str
-    repair: bool = True
-    #: an already located position (packed line << 32 | column), e.g. in an earlier chunk
-    located: int | None = None
-    more: int = 0
-    group: tuple[object, ...] | None = None
-    #: occurrences a grouped issue stands for
-    count: int = 1
-    #: where in the chunk it was found, when that is not ``pos`` (an element reported where
-    #: it opened but found unclosed later): strict reading refuses issues in this order
-    found_at: int | None = None
-
-
-def issue_each(
-    issues: list[Issue],
-    pos: I64,
-    kind: str,
-    message: Callable[[int], str],
-    *,
-    repair: bool = True,
-    where: Callable[[int], int] | None = None,
-) -> None:
-    """One issue per position in ``pos``: the first :data:`MAX_DETAILED` in document order
-    with ``message(j)`` (``j`` indexes ``pos``), and one count of the rest.
-
-    ``where(j)``, when given, is the exact position of a listed one (``pos`` orders them).
-    """
-    n = len(pos)
-    if not n:
-        return
-    order = np.argsort(pos, kind="stable") if n > MAX_DETAILED else np.arange(n)
-    for j in order[:MAX_DETAILED].tolist():
-        at = int(pos[j]) if where is None else where(j)
-        issues.append(Issue(at, kind, message(j), repair))
-    if n > MAX_DETAILED:
-        first = int(pos[order[MAX_DETAILED]])
-        issues.append(Issue(first, kind, "", repair, more=n - MAX_DETAILED))
-
-
-class IssueCap:
-    """Issues added one at a time in document order, detailed up to :data:`MAX_DETAILED`
-    per kind and counted beyond."""
-
-    def __init__(self, issues: list[Issue]) -> None:
-        self.issues = issues
-        self.seen: dict[str, int] = {}
-        self.extra: dict[str, Issue] = {}
-
-    def add(self, issue: Issue) -> None:
-        n = self.seen.get(issue.kind, 0) + 1
-        self.seen[issue.kind] = n
-        if n <= MAX_DETAILED:
-            self.issues.append(issue)
-        elif issue.kind in self.extra:
-            self.extra[issue.kind].more += 1
-        else:
-            self.extra[issue.kind] = Issue(
-                issue.pos, issue.kind, "", issue.repair, issue.located, more=1
-            )
-
-    def close(self) -> None:
-        """Add the counts of what was not listed."""
-        self.issues.extend(self.extra.values())
-        self.extra = {}
-
-
 @dataclass
 class ChunkTokens:
     """The tags of one chunk, in document order, and their attributes.
@@ -224,68 +126,6 @@ class ChunkTokens:
 
     def __len__(self) -> int:
         return len(self.start)
-
-
-_MARKUP_END = {b"<!--": b"-->", b"<?": b"?>"}
-_MARKUP_NAME = {b"<!--": "comment", b"<?": "processing instruction"}
-
-
-def markup_regions(buf: bytes, stop: int | None = None) -> Iterator[tuple[int, int]]:
-    """``(start, end)`` of each comment and processing instruction, in document order.
-
-    ``end`` is one past the closing ``-->`` or ``?>``, or -1 when the region is not closed
-    within ``buf``. The scan is sequential, so a ``<?`` inside a comment (or ``<!--`` inside a
-    processing instruction) is part of it and starts nothing. Regions starting at or after
-    ``stop`` are not listed. The search looks for the rare bytes ``!`` and ``?`` (a fast
-    ``memchr``), not for ``<``, which is everywhere in XML.
-    """
-    limit = len(buf) if stop is None else stop
-    at = 0
-    bang = buf.find(b"!", 1, limit)
-    ask = buf.find(b"?", 1, limit)
-    while bang >= 0 or ask >= 0:
-        # the next '<!--' or '<?' at or after ``at``
-        while bang >= 0 and (bang - 1 < at or buf[bang - 1 : bang + 3] != b"<!--"):
-            bang = buf.find(b"!", bang + 1, limit)
-        while ask >= 0 and (ask - 1 < at or buf[ask - 1] != LT):
-            ask = buf.find(b"?", ask + 1, limit)
-        if bang < 0 and ask < 0:
-            return
-        if ask < 0 or 0 <= bang < ask:
-            start, opening = bang - 1, b"<!--"
-        else:
-            start, opening = ask - 1, b"<?"
-        close = buf.find(_MARKUP_END[opening], start + len(opening))
-        if close < 0:
-            yield start, -1
-            return
-        at = close + len(_MARKUP_END[opening])
-        yield start, at
-
-
-def strip_markup(buf: bytes) -> bytes:
-    """Blank out comments and processing instructions (keeping line breaks).
-
-    Neither carries anything a Performance Report needs (the XML declaration is read before
-    this, by the reader). Blanking keeps every byte's position, so lines and columns stay
-    right; a processing instruction may hold ``>`` or quotes that would otherwise be taken
-    for markup. Raises :class:`ChunkError` for one that is never closed.
-    """
-    if b"!" not in buf and b"?" not in buf:
-        return buf
-    out: bytearray | None = None
-    for start, end in markup_regions(buf):
-        if end < 0:
-            what = _MARKUP_NAME[b"<!--" if buf.startswith(b"<!--", start) else b"<?"]
-            raise ChunkError(f"{what} never closed", start)
-        if out is None:
-            out = bytearray(buf)
-        out[start:end] = out[start:end].translate(_BLANK)
-    return buf if out is None else bytes(out)
-
-
-#: every byte but the line breaks becomes a space
-_BLANK = bytes(b if b in (10, 13) else 32 for b in range(256))
 
 
 def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:

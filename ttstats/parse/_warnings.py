@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Sequence
 
+from ._issues import COUNT_MARK, MAX_DETAILED
 from ._report import ParseWarning
-from ._tokenize import COUNT_MARK, MAX_DETAILED
 
 
 class WarningLog:
