@@ -30,14 +30,23 @@ def test_inspect_bundled_example(capsys: pytest.CaptureFixture[str]) -> None:
 def test_inspect_shows_warnings_of_a_malformed_file(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", str(sample("seed-abbreviated.xml"))]) == 0
     out = capsys.readouterr().out
-    assert "warnings  13" in out
+    # Counted by hand in the file (its line numbers): the first <report> (1) and its
+    # <sample> (2) and <recipe> (3) are never closed before the next <report> (15): 3;
+    # </steps> closes <step> (5): 1; each of the three <engagement> lines (12-14) has no
+    # <engagementMetrics> wrapper and no space before sumOfSquares: 6; the <report> of line
+    # 15 is a second top-level element without a <reports> root: 1, and is never closed
+    # before line 17's: 1; line 17's is never closed at all: 1; and with no root, a file cut
+    # short would look the same, which the reader says once: 1. In all 14.
+    assert "warnings  14" in out
     assert "line 5, column 38: closing tag </steps>" in out
 
 
 def test_inspect_strict_refuses(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["inspect", "--strict", str(sample("seed-abbreviated.xml"))]) == 2
     err = capsys.readouterr().err
-    assert err.count("\n") == 1 and "line 1, column 4" in err
+    # the first malformation met in reading order: </steps> on line 5 (the report opened on
+    # line 1 is found unclosed only when line 15 opens the next one)
+    assert err.count("\n") == 1 and "line 5, column 38: closing tag </steps>" in err
 
 
 def test_example_writes_the_bundled_report(tmp_path: Path) -> None:
@@ -160,6 +169,28 @@ def test_standard_input_is_named_so() -> None:
     done = run("readout", "-", stdin=b"")
     assert done.returncode == 2
     assert done.stderr.startswith(b"ttstats: <stdin>: line 1, column 1: no XML elements found")
+
+
+def test_a_grid_bomb_is_one_line_and_status_2(tmp_path: Path) -> None:
+    # two samples 40 years apart at hourly resolution: a few hundred bytes asking for
+    # hundreds of megabytes of arrays; refused with the place, never a MemoryError
+    recipe = "".join(
+        f'<recipe name="R{k}">'
+        + "".join(f'<step name="S{j}"><amount>1</amount></step>' for j in range(20))
+        + "</recipe>"
+        for k in range(10)
+    )
+    path = tmp_path / "bomb.xml"
+    path.write_text(
+        '<reports><report resolution="hour">\n'
+        f'<sample start="1990-01-01T00:00" duration="hour">{recipe}</sample>\n'
+        f'<sample start="2030-01-01T00:00" duration="hour">{recipe}</sample>\n'
+        "</report></reports>\n"
+    )
+    done = run("inspect", str(path))
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.count(b"\n") == 1 and b"Traceback" not in done.stderr
+    assert b"line 3, column 1" in done.stderr and b"max_cells" in done.stderr
 
 
 def test_usage_error_is_status_2() -> None:

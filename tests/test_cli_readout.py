@@ -65,7 +65,8 @@ def test_readout_of_the_bundled_example(capsys: pytest.CaptureFixture[str]) -> N
     ("name", "shown"),
     [
         ("v1-documented.xml", ["Warnings (6)", "line 23, column 7: stray text"]),
-        ("seed-abbreviated.xml", ["Warnings (13)", "line 5, column 38: closing tag </steps>"]),
+        # the seed's 14 parser warnings are counted by hand in tests/test_cli.py
+        ("seed-abbreviated.xml", ["Warnings (14)", "line 5, column 38: closing tag </steps>"]),
         ("v2-small.xml", ["Warnings (1)", "summing the samples of a 'visitor' report"]),
     ],
 )

@@ -87,8 +87,10 @@ def test_huge_text_node(monkeypatch: pytest.MonkeyPatch) -> None:
     )
 
     def attempt() -> None:
-        with pytest.raises(ttstats.ReportParseError, match="longer than"):
+        with pytest.raises(ttstats.ReportParseError, match="longer than") as info:
             ttstats.read_report(xml)
+        # reading stopped at the <amount> whose text runs on
+        assert (info.value.line, info.value.column) == (1, xml.index(b"<amount>") + 1)
 
     # the 4 MiB text is refused once it passes the 1 MiB limit, not read whole
     assert _peak_mib(attempt) < 12
@@ -137,3 +139,14 @@ def test_truncated_inside_a_tag_names_the_place() -> None:
 def test_not_xml_text() -> None:
     with pytest.raises(ttstats.ReportParseError):
         ttstats.read_report(b"<html><body>Service Unavailable</body></html>")
+
+
+def test_nesting_deeper_than_any_report_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ttstats.parse import _structure
+
+    monkeypatch.setattr(_structure, "MAX_DEPTH", 1000)
+    xml = "<reports>\n" + "<x>" * 2000
+    with pytest.raises(ttstats.ReportParseError, match="1,000 levels deep") as info:
+        ttstats.read_report(xml)
+    # level 1 is <reports>; the <x> at level 1001 is the 1000th, after 999 of 3 bytes
+    assert (info.value.line, info.value.column) == (2, 999 * 3 + 1)

@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 import ttstats
 from ttstats.parse import MEASURES, _read
@@ -87,6 +89,43 @@ def test_latin1_and_bom_and_utf16() -> None:
     assert ttstats.read_report(bom).recipes == ("Caf\u00e9",)
     utf16 = ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode("utf-16")
     assert ttstats.read_report(utf16).recipes == ("Caf\u00e9",)
+    # no byte order mark: the declaration's '<?' tells UTF-16 and its byte order (XML 1.0,
+    # appendix F)
+    for codec in ("utf-16-le", "utf-16-be"):
+        plain = ('<?xml version="1.0" encoding="UTF-16"?>' + body).encode(codec)
+        assert ttstats.read_report(plain).recipes == ("Caf\u00e9",)
+        assert ttstats.read_report(io.BytesIO(plain)).recipes == ("Caf\u00e9",)
+
+
+UTF16_BODY = '<?xml version="1.0" encoding="UTF-16"?>\n<reports>\n<report>'
+
+
+@pytest.mark.parametrize(
+    ("data", "where", "why"),
+    [
+        # cut after an odd number of bytes: the last character is half there
+        (UTF16_BODY.encode("utf-16")[:-1], (3, 8), "ends in the middle of a character"),
+        # a high surrogate followed by no low one
+        (
+            (UTF16_BODY + "\n<x>").encode("utf-16") + b"\x00\xd8" + "</x>".encode("utf-16-le"),
+            (4, 4),
+            "surrogate",
+        ),
+    ],
+)
+def test_broken_utf16_is_a_parse_error(data: bytes, where: tuple[int, int], why: str) -> None:
+    for source in (data, io.BytesIO(data)):
+        with pytest.raises(ttstats.ReportParseError, match=why) as info:
+            ttstats.read_report(source)
+        assert (info.value.line, info.value.column) == where
+
+
+def test_str_with_a_lone_surrogate_is_a_parse_error() -> None:
+    text = '<reports>\n<report><sample start="x\ud800y">'
+    with pytest.raises(ttstats.ReportParseError, match="U\\+D800") as info:
+        ttstats.read_report(text)
+    # line 2; '<report><sample start="x' is 24 bytes, so the surrogate is at column 25
+    assert (info.value.line, info.value.column) == (2, 25)
 
 
 def test_version_given_by_the_caller() -> None:
@@ -130,10 +169,51 @@ def test_sum_samples() -> None:
 
 def test_arrays_are_read_only() -> None:
     r = ttstats.read_report(sample("v2-small.xml"))
-    with pytest.raises(ValueError, match="read-only"):
-        r.count[0, 0, 0, 0] = 1.0
+    arrays = {
+        "samples.start": r.samples.start,
+        "present": r.present,
+        "in_grid": r.in_grid,
+        **{f"cells.{m}": a for m, a in r.cells.items()},
+        **{f"campaign.{m}": a for m, a in r.campaign.items()},
+    }
+    for name, arr in arrays.items():
+        assert not arr.flags.writeable, name
+        with pytest.raises(ValueError, match="read-only"):
+            arr.flat[0] = arr.flat[0]
     with pytest.raises(AttributeError):
         r.version = 1  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        r.decimals["revenue"] = 3  # type: ignore[index]
+    assert isinstance(r.recipes, tuple) and isinstance(r.steps, tuple)
+
+
+def test_a_report_built_from_writable_arrays_freezes_copies() -> None:
+    import dataclasses
+
+    r = ttstats.read_report(sample("v2-small.xml"))
+    mine = np.array(r.count)
+    start = np.array(r.samples.start)
+    other = dataclasses.replace(
+        r,
+        cells=dataclasses.replace(r.cells, count=mine),
+        samples=ttstats.parse.SampleAxis(start, r.samples.duration),
+    )
+    assert not other.count.flags.writeable and not other.samples.start.flags.writeable
+    mine[0, 0, 0, 0] = -1.0  # the caller's array stays the caller's
+    start[0] = np.datetime64("2000-01-01T00:00")
+    assert other.count[0, 0, 0, 0] == r.count[0, 0, 0, 0]
+    assert other.samples.start[0] == r.samples.start[0]
+    assert other.decimals == r.decimals
+
+
+def test_sum_samples_of_a_report_without_samples() -> None:
+    r = ttstats.read_report('<reports><report resolution="day"></report></reports>')
+    assert r.shape == (1, 0, 0, 0)
+    total = r.sum_samples()
+    # one sample, as always after summing; it starts at NaT and holds nothing
+    assert total.shape == (1, 1, 0, 0) and len(total.samples) == 1
+    assert np.isnat(total.samples.start[0]) and total.samples.duration == ("total",)
+    assert total.present.shape == total.in_grid.shape == (1, 1)
 
 
 def test_omitted_samples_are_zero_inside_the_grid() -> None:
@@ -176,6 +256,22 @@ def test_month_and_week_grids() -> None:
 
     r = ttstats.read_report(doc("month", ["2009-01-01T00:00", "2009-04-01T00:00"]))
     assert [str(d)[:7] for d in r.samples.start] == ["2009-01", "2009-02", "2009-03", "2009-04"]
+    # a month grid keeps the first sample's day, clipped to shorter months (2009 is no leap
+    # year: February ends on the 28th); it never invents a sample on March 3
+    r = ttstats.read_report(doc("month", ["2009-01-31T00:00", "2009-03-31T00:00"]))
+    assert r.samples.start.astype(str).tolist() == [
+        "2009-01-31T00:00",
+        "2009-02-28T00:00",
+        "2009-03-31T00:00",
+    ]
+    assert r.warnings == () and r.present[0].tolist() == [True, False, True]
+    r = ttstats.read_report(doc("month", ["2007-12-30T06:00", "2008-03-30T06:00"]))
+    assert [str(d) for d in r.samples.start] == [
+        "2007-12-30T06:00",
+        "2008-01-30T06:00",
+        "2008-02-29T06:00",  # 2008 is a leap year
+        "2008-03-30T06:00",
+    ]
     r = ttstats.read_report(doc("week", ["2009-01-05T00:00", "2009-01-26T00:00"]))
     assert len(r.samples) == 4
     r = ttstats.read_report(doc("hour", ["2009-01-05T22:00", "2009-01-06T01:00"]))
@@ -185,3 +281,44 @@ def test_month_and_week_grids() -> None:
 def test_repr() -> None:
     r = ttstats.read_report(sample("v2-small.xml"))
     assert "3 report(s)" in repr(r) and "Experience A" in repr(r)
+
+
+def _reading(data: bytes, strict: bool) -> tuple[object, ...]:
+    """Everything a reading gives, or the error it ends in (message, line, column)."""
+    try:
+        r = read_quietly(data, strict=strict)
+    except (ttstats.ReportParseError, ttstats.TTApiError) as err:
+        return ("error", str(err))
+    arrays = tuple(getattr(r, m).tobytes() for m in MEASURES)
+    return (r.recipes, r.steps, arrays, r.warnings, tuple(r.decimals.items()))
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    name=st.sampled_from(["seed-abbreviated.xml", "v1-documented.xml", "v2-small.xml"]),
+    edits=st.lists(
+        st.tuples(
+            st.floats(0, 1, exclude_max=True), st.sampled_from(list(b"<>\"'=/ !?-&;#\n\rab.09"))
+        ),
+        min_size=1,
+        max_size=6,
+    ),
+    chunk=st.sampled_from([7, 64, 333]),
+    strict=st.booleans(),
+)
+def test_chunking_never_changes_a_damaged_file(
+    name: str, edits: list[tuple[float, int]], chunk: int, strict: bool
+) -> None:
+    """Any file, however broken, reads the same (values, warnings or error) in any chunks;
+    strict reading refuses the first malformation met in reading order."""
+    data = bytearray(sample(name).read_bytes())
+    for where, byte in edits:
+        data[int(where * len(data))] = byte
+    whole = _reading(bytes(data), strict)
+    old = _read.CHUNK_SIZE
+    _read.CHUNK_SIZE = chunk
+    try:
+        parts = _reading(bytes(data), strict)
+    finally:
+        _read.CHUNK_SIZE = old
+    assert whole == parts

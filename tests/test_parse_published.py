@@ -130,3 +130,16 @@ def test_campaign_is_kept_apart() -> None:
     # the file: 104 + 100 = 204 entries on day 1, segment 1)
     assert r.campaign.count[0, 0, r.step_index("Entry")] == 204.0
     np.testing.assert_allclose(r.campaign.count, r.count.sum(axis=2), rtol=0, atol=0)
+
+
+# Report.decimals, read off the published files by hand: both examples print every engagement
+# total and sumOfSquares with 5 decimals (total="558.00000", sumOfSquares="43287221.65236");
+# the version-1 example's one revenue is <amount>121.13</amount> (2 decimals), the seed has
+# none; v2-small prints each <revenue> with 2 decimals (237.53, 158.08, ...).
+@pytest.mark.parametrize(
+    ("name", "revenue"),
+    [("seed-abbreviated.xml", None), ("v1-documented.xml", 2), ("v2-small.xml", 2)],
+)
+def test_decimals_of_the_published_files(name: str, revenue: int | None) -> None:
+    r = read_quietly(sample(name))
+    assert dict(r.decimals) == {"revenue": revenue, "engagement_total": 5, "engagement_sumsq": 5}

@@ -56,6 +56,7 @@ def check_roundtrip(report: ttstats.Report, sim: object, version: int) -> None:
     assert report.version == version
     assert tuple(report.reports) == exp.reports
     np.testing.assert_array_equal(report.samples.start, exp.sample_start)
+    assert report.samples.duration == exp.duration
     np.testing.assert_array_equal(report.present, exp.present)
     np.testing.assert_array_equal(report.in_grid, exp.in_grid)
     for m in MEASURES:
@@ -98,6 +99,8 @@ def test_any_chunking_reads_the_same(spec: ExperimentSpec, version: int, chunk: 
     for m in MEASURES:
         np.testing.assert_array_equal(getattr(whole, m), getattr(parts, m))
     assert whole.warnings == parts.warnings
+    assert whole.samples.duration == parts.samples.duration
+    assert whole.decimals == parts.decimals
 
 
 @SETTINGS

@@ -8,15 +8,17 @@ scatter at the end.
 
 from __future__ import annotations
 
-import html
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
+from ._issues import COUNT_MARK, Issue, issue_each
 from ._scan import F64, I64, ChunkBytes, parse_numbers, span_codes
 from ._structure import Events
+from ._text import decode_text
 from ._tokenize import (
     A_CAMPAIGN,
     A_CODE,
@@ -38,6 +40,7 @@ from ._tokenize import (
     CLOSE,
     CODE,
     ELEMENTS,
+    EMPTY,
     ENGAGEMENT,
     MESSAGE,
     METRICS,
@@ -50,11 +53,12 @@ from ._tokenize import (
     STEP,
     UNKNOWN,
     ChunkTokens,
-    Issue,
 )
 
-# fields of a value record
+# fields of a value record (the order of MEASURES)
 COUNT, REV, E_COUNT, E_TOTAL, E_SUMSQ = range(5)
+#: the measures whose printed precision is recorded (Report.decimals)
+DECIMAL_FIELDS = (REV, E_TOTAL, E_SUMSQ)
 #: step key of a version-1 recipe-level ``<amount>``: the recipe's final step
 FINAL_STEP = -2
 
@@ -72,30 +76,13 @@ ALLOWED_ATTRS: dict[int, tuple[int, ...]] = {
     CODE: (),
 }
 TEXT_ELEMENTS = (AMOUNT, REVENUE, STEP, CODE, MESSAGE)
+#: ``_ALLOWED_ATTR[element code - _CODE_BASE, attribute code + 1]``: may it carry it?
+_CODE_BASE = -16
+_ALLOWED_ATTR = np.zeros((len(ELEMENTS) - _CODE_BASE, len(ATTRIBUTES) + 1), dtype=bool)
+for _element, _attrs in ALLOWED_ATTRS.items():
+    _ALLOWED_ATTR[_element - _CODE_BASE, [a + 1 for a in _attrs]] = True
 
-_ENTITY = re.compile(r"&(#[0-9]+|#x[0-9a-fA-F]+|lt|gt|amp|quot|apos);")
-_ANY_REF = re.compile(r"&[^;\s]*;?")
 _TAGGED_CODE = re.compile(rb"<code>[^<]*</code>|<[^>]*>")
-
-
-def decode_text(raw: bytes, encoding: str) -> tuple[str, str | None]:
-    """Decode bytes and XML character references; also say what was wrong, if anything."""
-    problem = None
-    try:
-        text = raw.decode(encoding)
-    except UnicodeDecodeError:
-        text = raw.decode(encoding, "replace")
-        problem = f"bytes that are not {encoding}; replaced by U+FFFD"
-    if "&" in text:
-        bad = [m.group(0) for m in _ANY_REF.finditer(text) if not _ENTITY.fullmatch(m.group(0))]
-        if bad:
-            problem = (
-                f"undefined entity reference {bad[0]!r} kept as text (entities are not expanded)"
-            )
-            text = _ENTITY.sub(lambda m: html.unescape(m.group(0)), text)
-        else:
-            text = html.unescape(text)
-    return text, problem
 
 
 @dataclass
@@ -126,13 +113,28 @@ class Records:
     v_step_name: list[I64] = field(default_factory=list)  # name id, -1, or FINAL_STEP
     v_field: list[I64] = field(default_factory=list)
     v_value: list[F64] = field(default_factory=list)
+    #: this chunk's values, not yet in document order: (event, recipe, step, name, field, value)
+    pending: list[tuple[I64, I64, I64, I64, npt.NDArray[np.int8], F64]] = field(
+        default_factory=list
+    )
     message: list[str] = field(default_factory=list)
     message_code: list[str] = field(default_factory=list)
     first_element: int | None = None
+    first_element_pos: int = (1 << 32) | 1  # packed line << 32 | column
+    #: per field of DECIMAL_FIELDS: the fewest digits after the point any value was printed with
+    decimals: dict[int, int] = field(default_factory=dict)
+
+    def note_decimals(self, fld: int, dec: I64 | None, ok: np.ndarray) -> None:
+        """Fold the decimals of the readable values into the running minimum of ``fld``."""
+        if dec is None or not ok.any():
+            return
+        low = int(dec[ok].min())
+        self.decimals[fld] = min(low, self.decimals.get(fld, low))
+
     has_step_amount: bool = False
     has_step_text: bool = False
 
-    def name_ids(self, raw: list[bytes], issue: list[tuple[int, str]]) -> I64:
+    def name_ids(self, raw: list[bytes], issue: list[tuple[int, tuple[str, str]]]) -> I64:
         """Global ids of names (decoded once each); problems go to ``issue`` by index."""
         out = np.empty(len(raw), dtype=np.int64)
         for i, r in enumerate(raw):
@@ -175,41 +177,56 @@ def extract(
     elem = ev.kind != CLOSE
     if rec.first_element is None and elem.any():
         rec.first_element = int(ev.code[np.argmax(elem)])
-    ev_of_tok = np.full(len(t), -1, dtype=np.int64)
+        rec.first_element_pos = int(loc(ev.pos[np.argmax(elem) :][:1])[0])
+    ev_of_tok = np.full(len(t), -1, dtype=np.int32)
     real = elem & (ev.token >= 0)
     ev_of_tok[ev.token[real]] = np.flatnonzero(real)
     _check_attributes(buf, t, ev, ev_of_tok, issues)
     _check_unknown(buf, t, issues)
     text_used = _check_text(c, t, ev, ev_of_tok, issues)
 
-    def events_of(code: int) -> I64:
-        return np.flatnonzero(elem & (ev.code == code) & (ev.valid == 1))
+    def elements_of(code: int) -> I64:
+        e = ev.of(code)
+        out: I64 = e[ev.kind[e] != CLOSE]
+        return out
 
-    # -- reports (few: read one by one) ----------------------------------------------------
-    for e in np.flatnonzero(elem & (ev.code == REPORT)).tolist():
-        tok = int(ev.token[e])
-        attrs: dict[str, object] = {
-            "pos": int(loc(ev.pos[e : e + 1])[0]),
-            "valid": bool(ev.valid[e]),
-        }
-        for k in np.flatnonzero(t.attr_token == tok).tolist():
-            code = int(t.attr_code[k])
-            if code < 0:
-                continue
-            raw = buf[t.value_start[k] : t.value_end[k]]
-            key = ATTRIBUTES[code].decode()
-            if key in attrs:
-                continue
-            text, problem = decode_text(raw, rec.encoding)
-            if problem:
-                issues.append(
-                    Issue(int(t.value_start[k]), "encoding", f"attribute {key}: {problem}")
-                )
-            attrs[key] = text
-        rec.reports.append(attrs)
+    def events_of(code: int) -> I64:
+        e = elements_of(code)
+        out: I64 = e[ev.valid[e] == 1]
+        return out
+
+    # -- reports: their attributes, grouped by tag once ------------------------------------
+    re_ev = elements_of(REPORT)
+    if len(re_ev):
+        re_tok = ev.token[re_ev]
+        re_pos = loc(ev.pos[re_ev]).tolist()
+        # attributes are listed in document order, so each tag's form one run
+        lo = np.searchsorted(t.attr_token, re_tok, side="left").tolist()
+        hi = np.searchsorted(t.attr_token, re_tok, side="right").tolist()
+        decoded: dict[bytes, tuple[str, tuple[str, str] | None]] = {}
+        for e, p, a0, a1 in zip(re_ev.tolist(), re_pos, lo, hi, strict=True):
+            attrs: dict[str, object] = {"pos": p, "valid": bool(ev.valid[e])}
+            for k in range(a0, a1):
+                code = int(t.attr_code[k])
+                if code < 0:
+                    continue
+                key = ATTRIBUTES[code].decode()
+                if key in attrs:
+                    continue
+                raw = buf[t.value_start[k] : t.value_end[k]]
+                got = decoded.get(raw)
+                if got is None:
+                    got = decoded[raw] = decode_text(raw, rec.encoding)
+                text, problem = got
+                if problem:
+                    issues.append(
+                        Issue(int(t.value_start[k]), problem[0], f"attribute {key}: {problem[1]}")
+                    )
+                attrs[key] = text
+            rec.reports.append(attrs)
     # -- samples ------------------------------------------------------------------------------
-    se = np.flatnonzero(elem & (ev.code == SAMPLE))  # all of them: index = ordinal
-    rec.sample_report.append(ev.ords[se, 0])
+    se = elements_of(SAMPLE)  # all of them: index = ordinal
+    rec.sample_report.append(ev.enclosing(se, 0))
     rec.sample_pos.append(loc(ev.pos[se]))
     rec.sample_valid.append(ev.valid[se])
     for attr, out in ((A_START, rec.sample_start), (A_DURATION, rec.sample_duration)):
@@ -224,20 +241,19 @@ def extract(
         (RECIPE, 1, (rec.recipe_sample, rec.recipe_name, rec.recipe_valid, rec.recipe_pos)),
         (STEP, 2, (rec.step_recipe, rec.step_name, rec.step_valid, None)),
     ):
-        ee = np.flatnonzero(elem & (ev.code == code))  # invalid ones keep their ordinal slot
+        ee = elements_of(code)  # invalid ones keep their ordinal slot
         has, vs, ve = _attr_spans(t, ev.token[ee], A_NAME)
         ids = _names_of(c, rec, vs, ve, issues)
         ids = np.where(has == 1, ids, -1)
         missing = np.flatnonzero((has == 0) & (ev.valid[ee] == 1))
-        for j in missing[:100].tolist():
-            issues.append(
-                Issue(
-                    int(ev.pos[ee[j]]),
-                    "no-name",
-                    f"<{ELEMENTS[code].decode()}> without a name attribute; its values are not read",
-                )
-            )
-        own_tab[0].append(ev.ords[ee, owner_col])
+        what = ELEMENTS[code].decode()
+        issue_each(
+            issues,
+            ev.pos[ee[missing]],
+            "no-name",
+            lambda j, what=what: f"<{what}> without a name attribute; its values are not read",  # type: ignore[misc]
+        )
+        own_tab[0].append(ev.enclosing(ee, owner_col))
         own_tab[1].append(ids)
         own_tab[2].append(np.where(has == 1, ev.valid[ee], 0))
         if own_tab[3] is not None:
@@ -246,45 +262,44 @@ def extract(
     tok_all = ev.token
     for code in (AMOUNT, REVENUE, STEP):
         ee = events_of(code)
-        ee = ee[(ev.kind[ee] == OPEN) & (tok_all[ee] >= 0)]
+        ee = ee[tok_all[ee] >= 0]
+        if code != STEP:
+            # an empty <amount/> or <revenue></revenue> was reported empty: NaN, said so
+            empty = ee[(ev.kind[ee] == EMPTY) | ((ev.kind[ee] == OPEN) & ~text_used[tok_all[ee]])]
+            what = ELEMENTS[code].decode()
+            issue_each(
+                issues,
+                ev.pos[empty],
+                "empty",
+                lambda j, what=what: f"empty <{what}>; read as NaN (not reported)",  # type: ignore[misc]
+            )
+            _add_text_values(rec, ev, empty, code, np.full(len(empty), np.nan))
+        ee = ee[ev.kind[ee] == OPEN]
         tk = tok_all[ee]
         with_text = text_used[tk]
         ee, tk = ee[with_text], tk[with_text]
         if not len(ee):
             continue
-        vals, ok = parse_numbers(c, t.end[tk] + 1, t.text_end[tk])
-        for j in np.flatnonzero(~ok)[:1000].tolist():
-            raw = buf[t.end[tk[j]] + 1 : t.text_end[tk[j]]].strip()[:40]
-            issues.append(
-                Issue(
-                    int(t.end[tk[j]]) + 1,
-                    "bad-number",
-                    f"unreadable number {raw.decode('utf-8', 'replace')!r} in <{ELEMENTS[code].decode()}>; read as NaN",
-                )
-            )
-        pc = ev.parent_code[ee]
-        if code == STEP:
-            rec.has_step_text = True
-            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), COUNT, vals)
+        revenue_here = code == REVENUE or (
+            code == AMOUNT and bool((ev.parent_code[ee] != STEP).any())
+        )
+        vals, ok, dec = parse_numbers(c, t.end[tk] + 1, t.text_end[tk], decimals=revenue_here)
+        unreadable = tk[~ok]
+        issue_each(
+            issues,
+            t.end[unreadable] + 1,
+            "bad-number",
+            lambda j, u=unreadable, code=code: (
+                "unreadable number "  # type: ignore[misc]
+                f"{_shown(buf[t.end[u[j]] + 1 : t.text_end[u[j]]].strip())!r} in "
+                f"<{ELEMENTS[code].decode()}>; read as NaN"
+            ),
+        )
+        if code == AMOUNT:
+            rec.note_decimals(REV, dec, ok & (ev.parent_code[ee] != STEP))
         elif code == REVENUE:
-            _add_values(rec, ev.ords[ee, 2], ev.ords[ee, 3], np.full(len(ee), -1), REV, vals)
-        else:
-            in_step = pc == STEP
-            if in_step.any():
-                rec.has_step_amount = True
-            s = np.flatnonzero(in_step)
-            _add_values(
-                rec, ev.ords[ee[s], 2], ev.ords[ee[s], 3], np.full(len(s), -1), COUNT, vals[s]
-            )
-            r = np.flatnonzero(~in_step)
-            _add_values(
-                rec,
-                ev.ords[ee[r], 2],
-                np.full(len(r), -1),
-                np.full(len(r), FINAL_STEP),
-                REV,
-                vals[r],
-            )
+            rec.note_decimals(REV, dec, ok)
+        _add_text_values(rec, ev, ee, code, vals)
     # -- engagement -----------------------------------------------------------------------------
     ee = events_of(ENGAGEMENT)
     ee = ee[ev.token[ee] >= 0]
@@ -292,55 +307,57 @@ def extract(
         tk = ev.token[ee]
         has_n, vs, ve = _attr_spans(t, tk, A_STEP_NAME)
         names = np.where(has_n == 1, _names_of(c, rec, vs, ve, issues), -1)
-        step_ord = ev.ords[ee, 3]
+        step_ord = ev.enclosing(ee, 3)
+        recipe_ord = ev.enclosing(ee, 2)
         no_step = (has_n == 0) & (step_ord < 0)
-        for j in np.flatnonzero(no_step)[:100].tolist():
-            issues.append(
-                Issue(
-                    int(ev.pos[ee[j]]),
-                    "no-step-name",
-                    "<engagement> outside a step without a stepName; its values are not read",
-                )
-            )
-        if (ev.parent_code[ee] == RECIPE).any():
-            for j in np.flatnonzero(ev.parent_code[ee] == RECIPE)[:1000].tolist():
-                issues.append(
-                    Issue(
-                        int(ev.pos[ee[j]]),
-                        "no-wrapper",
-                        "<engagement> without an <engagementMetrics> wrapper; read as the recipe's engagement",
-                    )
-                )
+        issue_each(
+            issues,
+            ev.pos[ee[no_step]],
+            "no-step-name",
+            lambda j: "<engagement> outside a step without a stepName; its values are not read",
+        )
+        issue_each(
+            issues,
+            ev.pos[ee[ev.parent_code[ee] == RECIPE]],
+            "no-wrapper",
+            lambda j: (
+                "<engagement> without an <engagementMetrics> wrapper; read as the "
+                "recipe's engagement"
+            ),
+        )
         keep = ~no_step
         st = np.where(has_n == 1, -1, step_ord)
         for attr, fld in ((A_COUNT, E_COUNT), (A_TOTAL, E_TOTAL), (A_SUMSQ, E_SUMSQ)):
             has, vs, ve = _attr_spans(t, tk, attr)
-            vals, ok = parse_numbers(c, vs, ve)
-            for j in np.flatnonzero(keep & (has == 0))[:100].tolist():
-                issues.append(
-                    Issue(
-                        int(ev.pos[ee[j]]),
-                        "missing-attribute",
-                        f"<engagement> without {ATTRIBUTES[attr].decode()}; read as not reported",
-                    )
-                )
-            for j in np.flatnonzero(keep & (has == 1) & ~ok)[:100].tolist():
-                issues.append(
-                    Issue(
-                        int(vs[j]),
-                        "bad-number",
-                        f"unreadable {ATTRIBUTES[attr].decode()} {buf[vs[j] : ve[j]][:40].decode('utf-8', 'replace')!r}; read as NaN",
-                    )
-                )
+            vals, ok, dec = parse_numbers(c, vs, ve, decimals=fld != E_COUNT)
+            rec.note_decimals(fld, dec, ok & keep & (has == 1))
+            aname = ATTRIBUTES[attr].decode()
+            issue_each(
+                issues,
+                ev.pos[ee[keep & (has == 0)]],
+                "missing-attribute",
+                lambda j, aname=aname: f"<engagement> without {aname}; read as not reported",  # type: ignore[misc]
+            )
+            bad = np.flatnonzero(keep & (has == 1) & ~ok)
+            issue_each(
+                issues,
+                vs[bad],
+                "bad-number",
+                lambda j, bad=bad, vs=vs, ve=ve, aname=aname: (
+                    f"unreadable {aname} "  # type: ignore[misc]
+                    f"{_shown(buf[vs[bad[j]] : ve[bad[j]]])!r}; read as NaN"
+                ),
+            )
             m = keep & (has == 1)
-            _add_values(rec, ev.ords[ee[m], 2], st[m], names[m], fld, vals[m])
+            _add_values(rec, ee[m], recipe_ord[m], st[m], names[m], fld, vals[m])
+    _flush_values(rec)
     # -- message --------------------------------------------------------------------------------
     for e in events_of(MESSAGE).tolist():
         tok = int(ev.token[e])
         body = buf[t.end[tok] + 1 :]
         stop = body.find(b"</message")
         body = _TAGGED_CODE.sub(b" ", body[: stop if stop >= 0 else len(body)])
-        rec.message.append(decode_text(b" ".join(body.split()), rec.encoding)[0])
+        rec.message.append(decode_text(b" ".join(body.split()), rec.encoding, attribute=False)[0])
         has, vs, ve = _attr_spans(t, np.asarray([tok]), A_CODE)
         if has[0]:
             rec.message_code.append(buf[vs[0] : ve[0]].decode("ascii", "replace"))
@@ -353,23 +370,73 @@ def extract(
 
 def _names_of(c: ChunkBytes, rec: Records, vs: I64, ve: I64, issues: list[Issue]) -> I64:
     codes, uniq = span_codes(c, vs, ve)
-    problems: list[tuple[int, str]] = []
+    problems: list[tuple[int, tuple[str, str]]] = []
     ids = rec.name_ids(uniq, problems)
-    for i, problem in problems:
+    for i, (kind, problem) in problems:
         first = int(np.argmax(codes == i))
-        issues.append(Issue(int(vs[first]), "encoding", f"name {uniq[i][:40]!r}: {problem}"))
+        shown = uniq[i][:40].decode("utf-8", "replace")
+        issues.append(Issue(int(vs[first]), kind, f"name {shown!r}: {problem}"))
     return ids[codes] if len(codes) else codes
 
 
-def _add_values(rec: Records, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64) -> None:
+def _add_text_values(rec: Records, ev: Events, ee: I64, code: int, vals: F64) -> None:
+    """Record the numbers read from the text of ``<step>``, ``<amount>`` or ``<revenue>``
+    events ``ee``, each by where it stands."""
+    if not len(ee):
+        return
+    none = np.full(len(ee), -1)
+    # a version-1 step's own text: the step is its own step
+    recipe, step = ev.enclosing(ee, 2), ev.enclosing(ee, 3, self_too=True)
+    if code == STEP:
+        rec.has_step_text = True
+        _add_values(rec, ee, recipe, step, none, COUNT, vals)
+    elif code == REVENUE:
+        _add_values(rec, ee, recipe, step, none, REV, vals)
+    else:
+        in_step = ev.parent_code[ee] == STEP
+        if in_step.any():
+            rec.has_step_amount = True
+        s = np.flatnonzero(in_step)
+        _add_values(rec, ee[s], recipe[s], step[s], none[s], COUNT, vals[s])
+        r = np.flatnonzero(~in_step)
+        final = np.full(len(r), FINAL_STEP)
+        _add_values(rec, ee[r], recipe[r], none[r], final, REV, vals[r])
+
+
+def _add_values(
+    rec: Records, where: I64, recipe: I64, step: I64, step_name: I64, fld: int, vals: F64
+) -> None:
+    """Hold values of one chunk, each with the event it was read from (``where``)."""
     n = len(vals)
     if not n:
         return
-    rec.v_recipe.append(np.asarray(recipe, np.int32))
-    rec.v_step.append(np.asarray(step, np.int32))
-    rec.v_step_name.append(np.asarray(step_name, np.int32))
-    rec.v_field.append(np.full(n, fld, np.int8))
-    rec.v_value.append(np.asarray(vals, np.float64))
+    rec.pending.append(
+        (
+            np.asarray(where, np.int32),
+            np.asarray(recipe, np.int32),
+            np.asarray(step, np.int32),
+            np.asarray(step_name, np.int32),
+            np.full(n, fld, np.int8),
+            np.asarray(vals, np.float64),
+        )
+    )
+
+
+def _flush_values(rec: Records) -> None:
+    """Append the chunk's values in document order, so that "the first value" of a cell
+    means the first in the file whatever the chunking (a version-1 step's text comes
+    before the <amount> inside it)."""
+    parts = rec.pending
+    rec.pending = []
+    if not parts:
+        return
+    columns = [np.concatenate(col) for col in zip(*parts, strict=True)]
+    order = np.argsort(columns[0], kind="stable")  # a few sorted runs: one merge
+    rec.v_recipe.append(columns[1][order])
+    rec.v_step.append(columns[2][order])
+    rec.v_step_name.append(columns[3][order])
+    rec.v_field.append(columns[4][order])
+    rec.v_value.append(columns[5][order])
 
 
 def _check_attributes(
@@ -379,11 +446,8 @@ def _check_attributes(
     if not len(t.attr_token):
         return
     tcode = t.code[t.attr_token]
-    allowed = np.zeros(len(t.attr_token), dtype=bool)
-    for code, attrs in ALLOWED_ATTRS.items():
-        m = tcode == code
-        if m.any() and attrs:
-            allowed[m] = np.isin(t.attr_code[m], attrs)
+    # one look-up in an (element, attribute) table; unknown attributes have code -1
+    allowed = _ALLOWED_ATTR[tcode - _CODE_BASE, t.attr_code + 1]
     allowed |= tcode == UNKNOWN  # reported as an unknown element already
     bad = np.flatnonzero(~allowed)
     counts: dict[tuple[int, bytes], list[int]] = {}
@@ -394,35 +458,43 @@ def _check_attributes(
             counts[key] = [k, 1]
         else:
             entry[1] += 1
-    for (code, name), (k, n) in list(counts.items())[:100]:
+    for (code, name), (k, n) in counts.items():
         el = ELEMENTS[code].decode() if code >= 0 else "?"
         issues.append(
             Issue(
                 int(t.attr_name_start[k]),
                 "unknown-attribute",
-                f"unknown attribute {name.decode('utf-8', 'replace')!r} on <{el}> ({n} in this part of the file) ignored: value {buf[t.value_start[k] : t.value_end[k]][:40].decode('utf-8', 'replace')!r}",
+                f"unknown attribute {_shown(name)!r} on <{el}> ({COUNT_MARK} in the file) "
+                f"ignored: value {_shown(buf[t.value_start[k] : t.value_end[k]])!r}",
                 repair=False,
+                group=("unknown-attribute", code, name),
+                count=n,
             )
         )
     # the same attribute twice on one tag
     pair = t.attr_token * 64 + np.where(t.attr_code >= 0, t.attr_code, 63)
     order = np.argsort(pair, kind="stable")
-    dup = np.flatnonzero(np.diff(pair[order]) == 0)
-    for j in dup[:100].tolist():
-        k = int(order[j + 1])
-        if t.attr_code[k] < 0:
-            continue
-        issues.append(
-            Issue(
-                int(t.attr_name_start[k]),
-                "duplicate-attribute",
-                f"attribute {ATTRIBUTES[int(t.attr_code[k])].decode()!r} given twice; the first value is kept, {buf[t.value_start[k] : t.value_end[k]][:40].decode('utf-8', 'replace')!r} dropped",
-            )
-        )
+    later = order[np.flatnonzero(np.diff(pair[order]) == 0) + 1]
+    dup = later[t.attr_code[later] >= 0]
+    issue_each(
+        issues,
+        t.attr_name_start[dup],
+        "duplicate-attribute",
+        lambda j: (
+            f"attribute {ATTRIBUTES[int(t.attr_code[dup[j]])].decode()!r} given twice; "
+            "the first value is kept, "
+            f"{_shown(buf[t.value_start[dup[j]] : t.value_end[dup[j]]])!r} dropped"
+        ),
+    )
+
+
+def _shown(raw: bytes) -> str:
+    """Up to 40 bytes of file content, for a message."""
+    return raw[:40].decode("utf-8", "replace")
 
 
 def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
-    """One warning per unknown element name in the chunk, with how often it occurs."""
+    """One warning per unknown element name, with how often it occurs in the whole file."""
     unknown = np.flatnonzero((t.code == UNKNOWN) & (t.kind != CLOSE))
     seen: dict[bytes, list[int]] = {}
     for i in unknown.tolist():
@@ -433,9 +505,11 @@ def _check_unknown(buf: bytes, t: ChunkTokens, issues: list[Issue]) -> None:
             Issue(
                 pos,
                 "unknown-element",
-                f"unknown element <{name.decode('utf-8', 'replace')}> ({n} in this part of the "
-                "file) ignored with its content",
+                f"unknown element <{_shown(name)}> ({COUNT_MARK} in the file) ignored with "
+                "its content",
                 repair=False,
+                group=("unknown-element", name),
+                count=n,
             )
         )
 
@@ -459,24 +533,17 @@ def _check_text(
     owner_ok |= (t.kind == CLOSE) & (t.code == CODE)
     stray = np.flatnonzero(has_text & ~owner_ok & (t.code != UNKNOWN))
     # text inside an unknown element is covered by the unknown-element warning
-    for i in stray[:1000].tolist():
-        raw = buf[ts[i] : te[i]]
-        first = len(raw) - len(raw.lstrip())
-        shown = raw.strip()
-        issues.append(
-            Issue(
-                int(ts[i]) + first,
-                "stray-text",
-                f"stray text {shown[:40].decode('utf-8', 'replace')!r} ignored",
-            )
-        )
-    if len(stray) > 1000:
-        issues.append(
-            Issue(
-                int(ts[stray[1000]]),
-                "stray-text",
-                f"{len(stray) - 1000} more stray text nodes ignored",
-            )
-        )
+
+    def first_nonws(j: int) -> int:
+        raw = buf[ts[stray[j]] : te[stray[j]]]
+        return int(ts[stray[j]]) + len(raw) - len(raw.lstrip())
+
+    issue_each(
+        issues,
+        ts[stray],
+        "stray-text",
+        lambda j: f"stray text {_shown(buf[ts[stray[j]] : te[stray[j]]].strip())!r} ignored",
+        where=first_nonws,
+    )
     out: np.ndarray = np.asarray(used, dtype=bool)
     return out

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-from dataclasses import dataclass, fields, replace
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field, replace
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 import numpy as np
@@ -26,6 +27,8 @@ MEASURES: tuple[str, ...] = (
     "engagement_total",
     "engagement_sumsq",
 )
+#: The measures whose printed precision :attr:`Report.decimals` gives.
+DECIMAL_MEASURES: tuple[str, ...] = ("revenue", "engagement_total", "engagement_sumsq")
 
 
 class ReportInfo(NamedTuple):
@@ -91,9 +94,21 @@ class Cells:
 
 
 def _frozen(arr: npt.NDArray[Any]) -> npt.NDArray[Any]:
-    out = np.ascontiguousarray(arr)
+    """``arr`` read-only: itself when it already is and owns its data, else a read-only copy
+    (so that nobody holding the original, or a view's base, can change it)."""
+    arr = np.asarray(arr)
+    if not arr.flags.writeable and arr.base is None and arr.flags.c_contiguous:
+        return arr
+    out = np.array(arr, copy=True, order="C")
     out.setflags(write=False)
     return out
+
+
+def _frozen_cells(cells: Cells) -> Cells:
+    arrays = [arr for _, arr in cells.items()]
+    if all(not a.flags.writeable and a.base is None and a.flags.c_contiguous for a in arrays):
+        return cells
+    return cells.map(lambda x: x)
 
 
 @dataclass(frozen=True, eq=False)
@@ -128,9 +143,26 @@ class Report:
     version : int
         1 or 2: the caller's, else the document's (a step with an ``<amount>`` child means 2).
     warnings : tuple of ParseWarning
-        One entry per repair or dropped item, with line, column and text.
+        One entry per repair or dropped item, with line, column and text. Each kind lists
+        its first 200 occurrences in document order; one more entry counts the rest exactly.
     campaign_recipe : str
         The summary recipe's name.
+    decimals : mapping of str to int or None
+        The precision the file printed its money and engagement values with, read-only: for
+        each of ``"revenue"``, ``"engagement_total"`` and ``"engagement_sumsq"``, the fewest
+        digits after the decimal point any value of that measure was written with, in any
+        report, sample and recipe (the summary recipe included), or None when the file holds
+        no readable value of it. An exponent counts: ``558.00000`` has 5, ``558`` 0,
+        ``1.5e3`` and ``15e2`` -2 (their last digit stands for hundreds). Revenue is the
+        recipe-level ``<amount>`` in version 1 and the step's ``<revenue>`` in version 2; the
+        engagement values are the ``total`` and ``sumOfSquares`` attributes. The API writes
+        engagement with 5 decimals and revenue with 2, so a value rounded there is exact to
+        half a unit of its last printed digit: ``0.5 * 10.0 ** -decimals``.
+
+    Notes
+    -----
+    Every array a Report exposes is read-only (the measures, :attr:`present`,
+    :attr:`in_grid` and ``samples.start``); the labels are tuples.
     """
 
     reports: tuple[ReportInfo, ...]
@@ -144,6 +176,9 @@ class Report:
     version: int
     warnings: tuple[ParseWarning, ...] = ()
     campaign_recipe: str = "Campaign"
+    decimals: Mapping[str, int | None] = field(
+        default_factory=lambda: MappingProxyType(dict.fromkeys(DECIMAL_MEASURES))
+    )
 
     # -- the five measures, as attributes -------------------------------------------------
     @property
@@ -201,7 +236,10 @@ class Report:
         """The same Report with the sample axis summed into one sample.
 
         A cell is NaN only when it is NaN in every sample (never reported); otherwise the
-        NaN samples (outside a report's grid) contribute nothing. Summing the samples of a
+        NaN samples (outside a report's grid) contribute nothing. The one sample starts at
+        the first sample's start, with duration ``"total"``; a report without samples gets
+        one too (start NaT, every cell NaN), so the result always has one sample. Everything
+        else (labels, :attr:`warnings`, :attr:`decimals`) is kept. Summing the samples of a
         ``visitor`` report counts a returning visitor once per sample, so an
         :class:`~ttstats.AggregationWarning` says so.
         """
@@ -213,11 +251,15 @@ class Report:
                 AggregationWarning,
                 stacklevel=2,
             )
-        start = self.samples.start[:1] if len(self.samples) else self.samples.start
-        duration = ("total",) if len(self.samples) else ()
+        # always one sample, even when there was none: then it is NaT and every cell is NaN
+        start = (
+            self.samples.start[:1]
+            if len(self.samples)
+            else np.asarray(["NaT"], dtype=self.samples.start.dtype)
+        )
         return replace(
             self,
-            samples=SampleAxis(start, duration),
+            samples=SampleAxis(start, ("total",)),
             cells=self.cells.map(lambda a: _nansum_keep(a, axis=1)),
             campaign=self.campaign.map(lambda a: _nansum_keep(a, axis=1)),
             present=_frozen(np.asarray(self.present.any(axis=1, keepdims=True))),
@@ -275,9 +317,23 @@ class Report:
         )
 
     def __post_init__(self) -> None:
-        for f in fields(self):
-            if f.name in ("present", "in_grid"):
-                object.__setattr__(self, f.name, _frozen(getattr(self, f.name)))
+        # every array exposed is read-only, copied first when someone else could write it
+        put = object.__setattr__
+        put(self, "present", _frozen(self.present))
+        put(self, "in_grid", _frozen(self.in_grid))
+        put(self, "cells", _frozen_cells(self.cells))
+        put(self, "campaign", _frozen_cells(self.campaign))
+        put(self, "samples", SampleAxis(_frozen(self.samples.start), tuple(self.samples.duration)))
+        put(self, "recipes", tuple(self.recipes))
+        put(self, "steps", tuple(self.steps))
+        put(self, "reports", tuple(self.reports))
+        put(self, "warnings", tuple(self.warnings))
+        decimals = {k: self.decimals.get(k) for k in DECIMAL_MEASURES}
+        if set(self.decimals) - set(DECIMAL_MEASURES):
+            raise ValueError(
+                f"decimals holds {sorted(self.decimals)}; its keys are {list(DECIMAL_MEASURES)}"
+            )
+        put(self, "decimals", MappingProxyType(decimals))
 
 
 def _objects(labels: list[Any], index: npt.NDArray[np.intp]) -> pd.Series:

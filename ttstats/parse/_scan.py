@@ -6,6 +6,7 @@ positions into it, so that millions of values are read with a handful of numpy c
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -119,7 +120,12 @@ class ChunkBytes:
             out[mid] |= _nonws_bits(tail)
         out &= length > 0
         long = np.flatnonzero(length > 16)
-        if len(long):
+        if 0 < len(long) <= 4096:
+            # a few long spans: look at them one by one, not at a running count of the chunk
+            buf = self.buf
+            spans = zip(s[long].tolist(), e[long].tolist(), strict=True)
+            out[long] = [bool(buf[i:j].strip(b" \t\r\n")) for i, j in spans]
+        elif len(long):
             out[long] = self.count_nonws(s[long], e[long]) > 0
         return out
 
@@ -197,46 +203,84 @@ def name_length(a: U8, start: I64, width: int = NAME_WIDTH) -> I64:
     return first_true(_NAME_END[win])
 
 
+class _NameTable:
+    """Known names keyed by their first three bytes (names sharing them are tried longest
+    first), with each name's bytes as up to three masked little-endian words."""
+
+    def __init__(self, names: tuple[bytes, ...]) -> None:
+        by_key: dict[int, list[int]] = {}
+        for i, name in enumerate(names):
+            by_key.setdefault(int.from_bytes(name[:3], "little"), []).append(i)
+        keys = sorted(by_key)
+        depth = max(len(v) for v in by_key.values())
+        # a perfect hash of the keys into 64 slots: (key * mult) >> 58, with a multiplier
+        # found once (deterministically) that sends no two keys to the same slot
+        mult = 0x9E3779B97F4A7C15
+        while len({((k * mult) % 2**64) >> 58 for k in keys}) < len(keys):
+            mult = (mult * 6364136223846793005 + 1442695040888963407) % 2**64 | 1
+        self.mult = np.uint64(mult)
+        self.keys = np.full(64, 2**63, dtype=np.uint64)  # no 3-byte key is this large
+        self.cands = np.full((64, depth), -1, dtype=np.int64)
+        for key in keys:
+            slot = ((key * mult) % 2**64) >> 58
+            self.keys[slot] = key
+            ordered = sorted(by_key[key], key=lambda i: -len(names[i]))
+            self.cands[slot, : len(ordered)] = ordered
+        self.nwords = max(-(-len(x) // 8) for x in names)
+        self.refs = np.zeros((len(names), self.nwords), dtype=np.uint64)
+        self.masks = np.zeros((len(names), self.nwords), dtype=np.uint64)
+        for i, name in enumerate(names):
+            padded = name + bytes(-len(name) % 8)
+            for k in range(-(-len(name) // 8)):
+                self.refs[i, k] = int.from_bytes(padded[8 * k : 8 * k + 8], "little")
+                self.masks[i, k] = (1 << (8 * min(8, len(name) - 8 * k))) - 1
+        self.lens = np.asarray([len(x) for x in names], dtype=np.int64)
+
+
+_TABLES: dict[tuple[bytes, ...], _NameTable] = {}
+
+
 def match_names(c: ChunkBytes, start: I64, names: tuple[bytes, ...]) -> tuple[I64, I64]:
     """Code (index in ``names``, -1 for none) and length of the name at each start.
 
     A name matches when its bytes stand at ``start`` and a delimiter (white space, ``>``,
-    ``/``, ``=``) follows. Names of no known kind get their length measured separately.
+    ``/``, ``=``) follows. Each start's first three bytes pick the candidate names (a perfect
+    hash into 64 slots), whose words are then compared; names of no known kind
+    get their length measured separately.
     """
     n = len(start)
     code = np.full(n, -1, dtype=np.int64)
     length = np.zeros(n, dtype=np.int64)
     if not n:
         return code, length
+    table = _TABLES.get(names)
+    if table is None:
+        table = _TABLES[names] = _NameTable(names)
     w0 = c.w[start]
-    # Group the tokens by their first four bytes (a three-letter name with the '=' after
-    # it), one sort for all, then check each group against its whole names.
-    groups: dict[int, list[int]] = {}
-    for i, ref in enumerate(names):
-        head = ref[:4] if len(ref) >= 4 else ref + b"="
-        groups.setdefault(int.from_bytes(head[:4], "little"), []).append(i)
-    prefixes = np.asarray(sorted(groups), dtype=np.uint64)
-    key = w0 & np.uint64(0xFFFFFFFF)
-    at = np.minimum(np.searchsorted(prefixes, key), len(prefixes) - 1)
-    group = np.where(prefixes[at] == key, at, len(prefixes)).astype(np.int16)
-    order = np.argsort(group, kind="stable")
-    bounds = np.searchsorted(group[order], np.arange(len(prefixes) + 1))
-    for g, prefix in enumerate(prefixes.tolist()):
-        in_group = order[bounds[g] : bounds[g + 1]]
-        for name in groups[prefix]:
-            ref = names[name]
-            L = len(ref)
-            refw = np.frombuffer(ref + bytes(-L % 8), "<u8")
-            cand = in_group[code[in_group] < 0]
-            if L > 4:
-                cand = cand[(w0[cand] & _byte_mask(np.asarray([L]))[0]) == refw[0]]
-            for j in range(1, len(refw)):
-                wk = c.w[start[cand] + 8 * j] & _byte_mask(np.asarray([L - 8 * j]))[0]
-                cand = cand[wk == refw[j]]
-            nxt = c.a[np.minimum(start[cand] + L, len(c) - 1)] if len(c) else np.zeros(0, np.uint8)
-            cand = cand[_NAME_END[nxt] | (start[cand] + L >= len(c))]
-            code[cand] = name
-            length[cand] = L
+    key = w0 & np.uint64(0xFFFFFF)
+    at = (key * table.mult) >> np.uint64(58)
+    rows = np.flatnonzero(table.keys[at] == key)
+    slot = at[rows]
+    size = len(c)
+    for d in range(table.cands.shape[1]):
+        cand = table.cands[slot, d]
+        has = cand >= 0
+        rows, slot, cand = rows[has], slot[has], cand[has]
+        if not len(rows):
+            break
+        s0 = start[rows]
+        same = (w0[rows] & table.masks[cand, 0]) == table.refs[cand, 0]
+        for k in range(1, table.nwords):
+            longer = np.flatnonzero(same & (table.lens[cand] > 8 * k))
+            if len(longer):
+                wk = c.w[s0[longer] + 8 * k] & table.masks[cand[longer], k]
+                same[longer] &= wk == table.refs[cand[longer], k]
+        stop = s0 + table.lens[cand]
+        nxt = c.a[np.minimum(stop, max(size - 1, 0))] if size else np.zeros(0, np.uint8)
+        same &= _NAME_END[nxt] | (stop >= size)
+        code[rows[same]] = cand[same]
+        length[rows[same]] = table.lens[cand[same]]
+        rows, slot = rows[~same], slot[~same]
     unknown = np.flatnonzero(code < 0)
     if len(unknown):
         length[unknown] = name_length(c.a, start[unknown])
@@ -260,39 +304,177 @@ def attribute_name_start(a: U8, eq: I64, width: int = NAME_WIDTH) -> I64:
     return eq - k
 
 
-def parse_numbers(c: ChunkBytes, start: I64, end: I64) -> tuple[F64, Bool]:
+#: what :func:`parse_numbers` reports as the decimals of an unreadable span
+NO_DECIMALS = np.iinfo(np.int64).max
+
+
+def parse_numbers(
+    c: ChunkBytes, start: I64, end: I64, *, decimals: bool = False
+) -> tuple[F64, Bool, I64 | None]:
     """Read the number in each span ``[start, end)``; also say which spans were readable.
 
     Spans hold decimal text with optional white space (``476.0``, ``4382.00000``). A span that
     is empty, holds other characters, or does not form a finite number gives NaN and False.
     Spans longer than :data:`NUMBER_WIDTH` bytes are stripped and read one by one.
+
+    With ``decimals=True`` the third result gives, for each span, the digits printed after the
+    decimal point less the exponent (``558.00000``: 5, ``558``: 0, ``1.5e3``: -2); it is
+    :data:`NO_DECIMALS` for an unreadable span. Otherwise it is None.
     """
     n = len(start)
+    length = end - start
+    # plain decimals ("476.0", "4382.00000"): integer arithmetic on 8-byte words
+    fast_ok, fast_val, fast_dec = _plain_decimals(c, start, length)
+    if n and bool(fast_ok.all()):
+        return fast_val, fast_ok, fast_dec if decimals else None
     values = np.full(n, np.nan)
     ok = np.zeros(n, dtype=np.bool_)
+    dec = np.full(n, NO_DECIMALS, dtype=np.int64) if decimals else None
     if not n:
-        return values, ok
-    length = end - start
-    short = (length <= NUMBER_WIDTH) & (length > 0)
+        return values, ok, dec
+    values[fast_ok] = fast_val[fast_ok]
+    ok[fast_ok] = True
+    if dec is not None:
+        dec[fast_ok] = fast_dec[fast_ok]
+    short = (length <= NUMBER_WIDTH) & (length > 0) & ~fast_ok
     si = np.flatnonzero(short)
+    one_by_one: list[int] = []
     if len(si):
         nw = -(-int(length[si].max()) // 8)
         raw = words(c, start[si], nw, end[si])
         strings = raw.view(f"S{8 * nw}").ravel()
         try:
-            got = strings.astype(np.float64)
+            with np.errstate(all="ignore"):  # an overflow gives inf, refused below
+                got = strings.astype(np.float64)
             values[si] = got
             ok[si] = True
+            if dec is not None:
+                dec[si] = _decimals(raw.view(np.uint8).reshape(len(si), 8 * nw))
             # names like "nan", "inf" or "1_0" parse too: check every non-digit span by hand
             odd = ~np.isfinite(got) | _has_letters(raw)
-            for j in si[odd].tolist():
-                values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
+            one_by_one = si[odd].tolist()
         except ValueError:
-            for j in si.tolist():
-                values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
-    for j in np.flatnonzero(~short & (length > 0)).tolist():
-        values[j], ok[j] = _one_number(c.buf[start[j] : end[j]])
-    return values, ok
+            one_by_one = si.tolist()
+    one_by_one += np.flatnonzero(~short & (length > 0) & ~fast_ok).tolist()
+    for j in one_by_one:
+        text = c.buf[start[j] : end[j]]
+        values[j], ok[j] = _one_number(text)
+        if dec is not None:
+            dec[j] = _one_decimals(text) if ok[j] else NO_DECIMALS
+    return values, ok, dec
+
+
+_ZEROS = np.uint64(0x3030303030303030)
+_U = np.uint64
+#: keep the low k bytes of a word, and '0' digits to fill the k..8 low bytes after shifting
+_KEEP = np.asarray([0] + [(1 << (8 * k)) - 1 for k in range(1, 8)] + [2**64 - 1], dtype=np.uint64)
+_SHIFT = np.asarray([0] + [8 * (8 - k) for k in range(1, 9)], dtype=np.uint64)
+_FILL = np.asarray(
+    [0x3030303030303030 >> (8 * k) if k < 8 else 0 for k in range(9)], dtype=np.uint64
+)
+_POW10 = 10.0 ** np.arange(23)
+#: the top bit of each of the first k bytes
+_TOPS = np.asarray([int("80" * k, 16) if k else 0 for k in range(9)], dtype=np.uint64)
+_IPOW10 = (10 ** np.arange(16)).astype(np.uint64)
+
+
+def _plain_decimals(c: ChunkBytes, start: I64, length: I64) -> tuple[Bool, F64, I64]:
+    """Read the spans that hold a plain decimal: up to 8 digits, an optional point and up to
+    8 more, 15 digits at most, nothing else.
+
+    Both digit runs are read eight bytes at a time (right-aligned in a word, padded with
+    '0', then folded pairwise: 2, 4, 8 digits). The value is the digits as an integer m
+    over 10**k (k digits after the point): m < 2**53 and 10**k are exact doubles, so the
+    one division rounds correctly, as ``float(text)`` does. Returns which spans were
+    plain, their values and their digits after the point.
+    """
+    n = len(start)
+    if not n:
+        return np.zeros(0, np.bool_), np.zeros(0, np.float64), np.zeros(0, np.int64)
+    L = np.clip(length, 0, 17)
+    w0 = c.w[start]
+    # the point: the lowest byte of the first word equal to '.', or the ninth byte
+    x = w0 ^ _U(0x2E2E2E2E2E2E2E2E)
+    hit = (x - _U(0x0101010101010101)) & ~x & _U(0x8080808080808080) & _TOPS[np.minimum(L, 8)]
+    low = hit & (~hit + _U(1))  # its lowest set bit: 0x80 << 8k for the k-th byte
+    first = ((low.astype(np.float64).view(np.uint64) >> _U(52)).astype(np.int64) - 1030) >> 3
+    ninth = (L >= 9) & ((c.w[start + 8] & _U(0xFF)) == ord("."))
+    dot = np.where(hit != 0, first, np.where(ninth, 8, L))
+    has_dot = dot < L
+    li = dot
+    lf = np.where(has_dot, L - dot - 1, 0)
+    good = (length >= 1) & (length <= 17) & (li <= 8) & (lf <= 8) & (li + lf >= 1)
+    good &= li + lf <= 15
+    i_word = _aligned(w0, li)
+    f_word = _aligned(c.w[np.minimum(start + dot + 1, len(c.w) - 1)], lf)
+    good &= _all_digits(i_word) & _all_digits(f_word)
+    lf = np.where(good, lf, 0)
+    m = _fold8(i_word) * _IPOW10[lf] + _fold8(f_word)
+    value = m.astype(np.float64) / _POW10[lf]
+    return good, value, lf
+
+
+def _aligned(w: npt.NDArray[np.uint64], k: I64) -> npt.NDArray[np.uint64]:
+    """The first ``k`` bytes (0..8) of each word moved to its top, '0' bytes below them."""
+    kk = np.clip(k, 0, 8)
+    out: npt.NDArray[np.uint64] = ((w & _KEEP[kk]) << _SHIFT[kk]) | _FILL[kk]
+    return out
+
+
+def _all_digits(w: npt.NDArray[np.uint64]) -> Bool:
+    """Whether every byte of each word is an ASCII digit."""
+    low = w - _ZEROS  # wraps below '0' into the top bit
+    high = w + _U(0x4646464646464646)  # carries above '9' into the top bit
+    out: Bool = ((low | high | w) & _U(0x8080808080808080)) == 0
+    return out
+
+
+def _fold8(w: npt.NDArray[np.uint64]) -> npt.NDArray[np.uint64]:
+    """The number written by the eight ASCII digits of each word (first digit lowest)."""
+    v = w - _ZEROS
+    v = ((v * _U(10)) + (v >> _U(8))) & _U(0x00FF00FF00FF00FF)
+    v = ((v * _U(100)) + (v >> _U(16))) & _U(0x0000FFFF0000FFFF)
+    out: npt.NDArray[np.uint64] = ((v * _U(10000)) + (v >> _U(32))) & _U(0xFFFFFFFF)
+    return out
+
+
+def _decimals(b: U8) -> I64:
+    """Digits after the point less the exponent, for each row of number text ``b``.
+
+    Rows are zero-padded and may carry white space around the number; only rows that read as
+    numbers matter (the others give meaningless values).
+    """
+    width = b.shape[1]
+    cols = np.arange(width)
+    last = width - 1 - np.argmax((b > 32)[:, ::-1], axis=1)  # the last byte of the number
+    is_e = (b | 0x20) == ord("e")
+    has_e = is_e.any(axis=1)
+    e = np.where(has_e, np.argmax(is_e, axis=1), last + 1)  # where the mantissa ends
+    is_dot = b == ord(".")
+    out: I64 = np.where(is_dot.any(axis=1), e - 1 - np.argmax(is_dot, axis=1), 0)
+    rows = np.flatnonzero(has_e)
+    if len(rows):
+        sub = b[rows]
+        digit = (sub >= ord("0")) & (sub <= ord("9"))
+        after = (cols > e[rows, None]) & (cols <= last[rows, None]) & digit
+        power = np.where(after, last[rows, None] - cols, 0)
+        exponent = (np.where(after, sub - ord("0"), 0).astype(np.int64) * 10**power).sum(axis=1)
+        sign = sub[np.arange(len(rows)), np.minimum(e[rows] + 1, width - 1)]
+        out[rows] -= np.where(sign == ord("-"), -exponent, exponent)
+        for k in rows[after.sum(axis=1) > 9].tolist():  # an exponent too long for int64 sums
+            out[k] = _one_decimals(bytes(b[k]).strip(b"\x00"))
+    return out
+
+
+_NUMBER_TEXT = re.compile(rb"\s*[-+]?[0-9]*(?:\.([0-9]*))?(?:[eE]([-+]?[0-9]+))?\s*")
+
+
+def _one_decimals(text: bytes) -> int:
+    """Digits after the point less the exponent of one readable number's text."""
+    m = _NUMBER_TEXT.fullmatch(text)
+    if m is None:
+        return NO_DECIMALS
+    return len(m.group(1) or b"") - (int(m.group(2)) if m.group(2) else 0)
 
 
 _LETTER_BITS = np.uint64(0x4040404040404040)
@@ -339,14 +521,13 @@ def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
         raw = np.empty((len(si), nw + 1), dtype=np.uint64)
         raw[:, :nw] = words(c, start[si], nw, end[si])
         raw[:, nw] = length[si].astype(np.uint64)  # "a\0" and "a" differ by length
-        keys = np.ascontiguousarray(raw).view(f"V{8 * (nw + 1)}").ravel()
-        _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        first, inverse = _dedup_rows(raw)
         for f in first.tolist():
             j = int(si[f])
             uniques.append(c.buf[start[j] : end[j]])
         for i, u in enumerate(uniques):
             lookup[u] = i
-        codes[si] = inverse.ravel()
+        codes[si] = inverse
     for j in np.flatnonzero(~short).tolist():
         s = c.buf[start[j] : end[j]]
         if s not in lookup:
@@ -354,3 +535,34 @@ def span_codes(c: ChunkBytes, start: I64, end: I64) -> tuple[I64, list[bytes]]:
             uniques.append(s)
         codes[j] = lookup[s]
     return codes, uniques
+
+
+_MIX = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _dedup_rows(raw: npt.NDArray[np.uint64]) -> tuple[I64, I64]:
+    """The first row of each distinct row of ``raw``, and each row's index among them.
+
+    Rows are hashed to one 64-bit number and factorised through a hash table (pandas), in
+    linear time; every row is then compared word by word with the first row of its hash, so
+    a collision cannot merge two different rows (it sends the whole lot to an exact sort).
+    """
+    import pandas as pd
+
+    h = np.zeros(len(raw), dtype=np.uint64)
+    for k in range(raw.shape[1]):
+        h ^= raw[:, k]
+        h *= _MIX
+        h ^= h >> np.uint64(29)
+    inverse, _ = pd.factorize(h)
+    inverse = np.asarray(inverse, dtype=np.int64)
+    first = np.empty(int(inverse.max(initial=-1)) + 1, dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(raw) - 1, -1, -1)  # the last write is the first row
+    if bool((raw == raw[first[inverse]]).all()):
+        return first, inverse
+    keys = np.ascontiguousarray(raw).view(f"V{8 * raw.shape[1]}").ravel()
+    _, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+    order = np.argsort(first, kind="stable")  # in the order first met, as above
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    return first[order], rank[inverse.ravel()]

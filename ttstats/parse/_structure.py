@@ -11,8 +11,11 @@ events. Otherwise a loop over the chunk's tags repairs them, as report-format.md
   closes the previous one: each is a sibling, never a child;
 * elements still open at the end of the document are closed there.
 
-Every repair is an :class:`Issue`. Then each event learns its parent, its depth and the
-report, sample, recipe and step it belongs to, all as arrays.
+Every repair is an :class:`Issue`. Then each event learns its depth and its parent (level
+by level, or in one search for documents deeper than 64), and whether it stands where the
+format allows; :meth:`Events.enclosing` climbs from an element to the report, sample,
+recipe or step around it, for the elements that need one. All of it is linear in the number
+of tags, however deep or many the elements.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._issues import ChunkError, Issue, IssueCap, issue_each
+from ._parents import find_parents, small_levels
 from ._scan import I64, ChunkBytes, name_ends
 from ._tokenize import (
     CLOSE,
@@ -37,7 +42,6 @@ from ._tokenize import (
     STEP,
     UNKNOWN,
     ChunkTokens,
-    Issue,
     resolve_closes,
 )
 
@@ -59,6 +63,14 @@ class Frame:
     valid: bool
 
 
+#: rank of each tracked code (report 0 ... step 3), -1 for other codes, by ``code - _LOWEST``
+_RANK = np.full(len(ELEMENTS) + 16, -1, dtype=np.int64)
+#: the most parent hops :meth:`Events.enclosing` climbs (a valid element needs at most 5)
+MAX_HOPS = 8
+#: the deepest nesting read (a report needs 7 levels; each open level costs memory)
+MAX_DEPTH = 100_000
+
+
 @dataclass
 class Events:
     """Properly nested events of one chunk, with what each belongs to."""
@@ -68,10 +80,66 @@ class Events:
     code: I64
     pos: I64  # chunk position (of the token; for inserted closes, of what caused them)
     level: I64  # depth of the element (1 = top level)
+    parent: I64  # event index of the enclosing element, -1: a stack frame or the root
     parent_code: I64
     valid: I64  # 1 when the element and all its ancestors stand where the format allows
-    ords: I64  # (n, 4): report, sample, recipe, step ordinal of ancestor-or-self
-    own_ord: I64  # the element's own ordinal among elements of its code (-1 for others)
+    own: I64  # the element's own ordinal among elements of its tracked code (-1 for others)
+    #: (depth on entry + 1, 4): report, sample, recipe, step ordinal of each stack frame's
+    #: ancestor-or-self (the last row, for the root, is -1)
+    frame_ords: I64
+    _by_code: tuple[I64, I64] | None = None
+
+    def of(self, code: int) -> I64:
+        """The events of one element code (opens, empties and closes), in document order."""
+        if self._by_code is None:
+            key = (self.code - _LOWEST).astype(np.uint8)
+            order = np.argsort(key, kind="stable")
+            bounds = np.searchsorted(key[order], np.arange(len(ELEMENTS) - _LOWEST + 1))
+            self._by_code = (order, bounds)
+        order, bounds = self._by_code
+        out: I64 = order[bounds[code - _LOWEST] : bounds[code - _LOWEST + 1]]
+        return out
+
+    def enclosing(self, idx: I64, col: int, *, self_too: bool = False) -> I64:
+        """Ordinal of the ``TRACKED[col]`` element around each event in ``idx`` (-1: none).
+
+        Climbs parent by parent: an element of that code ends the climb with its ordinal; a
+        tracked element of a higher rank (a recipe, when a step is sought) ends it with -1;
+        at the chunk's start the stack frame's own record answers. ``self_too`` counts the
+        event itself.
+        """
+        target = TRACKED[col]
+        out = np.full(len(idx), -1, dtype=np.int64)
+        cur = np.array(idx, dtype=np.int64)  # a copy: climbed in place
+        active = np.arange(len(idx))
+        if self_too:
+            mine = self.code[cur] == target
+            out[mine] = self.own[cur[mine]]
+            higher = (_RANK[self.code[cur] - _LOWEST] >= 0) & (
+                _RANK[self.code[cur] - _LOWEST] < col
+            )
+            active = active[~mine & ~higher]
+        frames = len(self.frame_ords) - 1
+        for _ in range(MAX_HOPS):
+            if not len(active):
+                break
+            c = cur[active]
+            p = self.parent[c]
+            edge = p < 0
+            if edge.any():
+                # the parent is a stack frame (level - 2) or the root
+                f = np.minimum(self.level[c[edge]] - 2, frames)
+                out[active[edge]] = self.frame_ords[np.where(f >= 0, f, frames), col]
+            keep = ~edge
+            active, p = active[keep], p[keep]
+            pc = self.code[p]
+            found = pc == target
+            out[active[found]] = self.own[p[found]]
+            rank = _RANK[pc - _LOWEST]
+            go = ~found & ~((rank >= 0) & (rank < col))
+            active = active[go]
+            cur[active] = p[go]
+        return out
 
 
 @dataclass
@@ -104,6 +172,10 @@ _ALLOWED = np.ones((len(ELEMENTS) - _LOWEST, len(ELEMENTS) - _LOWEST), dtype=boo
 for _code, _parents in ALLOWED_PARENTS.items():
     _ALLOWED[_code - _LOWEST, :] = False
     _ALLOWED[_code - _LOWEST, [p - _LOWEST for p in _parents]] = True
+for _rank, _code in enumerate(TRACKED):
+    _RANK[_code - _LOWEST] = _rank
+_IS_SIBLING = np.zeros(len(ELEMENTS) - _LOWEST, dtype=bool)
+_IS_SIBLING[[c - _LOWEST for c in SIBLINGS]] = True
 
 
 def element_name(code: int, raw: bytes = b"") -> str:
@@ -148,19 +220,22 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     """
     buf = c.buf
     real = t.code != PI
-    kind, code = t.kind[real], t.code[real]
+    if bool(real.all()):
+        kind, code, ridx = t.kind, t.code, np.arange(len(t))
+    else:
+        kind, code, ridx = t.kind[real], t.code[real], np.flatnonzero(real)
     if not len(kind):
         return True
     d0 = len(stack)
-    delta = np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0))
-    after = d0 + np.cumsum(delta)
+    is_open = kind == OPEN
+    after = d0 + np.cumsum(is_open.astype(np.int8) - (kind == CLOSE), dtype=np.int32)
     if (after < 0).any():
         return False
-    level = np.where(kind == CLOSE, after + 1, np.where(kind == OPEN, after, after + 1))
+    level = after + ~is_open
     # each close must match the last open at its level (in the chunk, else on the stack):
     # sorted by (level, position), a close follows its opener
     oc = np.flatnonzero(kind != EMPTY)
-    order = oc[np.argsort(_small(level[oc]), kind="stable")]  # radix sort when small
+    order = oc[np.argsort(small_levels(level[oc]), kind="stable")]  # radix sort when small
     lv = level[order]
     is_cl = kind[order] == CLOSE
     j = np.flatnonzero(is_cl)
@@ -168,7 +243,6 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
     in_chunk[j > 0] = lv[j[j > 0] - 1] == lv[j[j > 0]]
     opener = np.where(in_chunk, order[np.maximum(j - 1, 0)], -1)
     # a close must carry its opener's name: compare the bytes, word by word
-    ridx = np.flatnonzero(real)
     cl_tok = ridx[order[j]]
     op_tok = ridx[np.maximum(opener, 0)]
     mine = np.flatnonzero(in_chunk)
@@ -187,10 +261,12 @@ def _well_nested(c: ChunkBytes, t: ChunkTokens, stack: list[Frame]) -> bool:
             return False
         t.code[cl_tok[k]] = frame.code
         t.name_len[cl_tok[k]] = L
-    code = t.code[real]
+    code = t.code[ridx]
     # no report in a report, sample in a sample, ...
+    sibs = np.flatnonzero(_IS_SIBLING[code - _LOWEST])
+    sib_code = code[sibs]
     for sib in SIBLINGS:
-        sub = np.flatnonzero(code == sib)
+        sub = sibs[sib_code == sib]
         if not len(sub):
             continue
         d = np.where(kind[sub] == OPEN, 1, np.where(kind[sub] == CLOSE, -1, 0))
@@ -211,6 +287,7 @@ def _repair(
     names = _names(buf, t)
     events: list[tuple[int, int, int, int]] = []
     issues: list[Issue] = []
+    capped = IssueCap(issues)
     open_codes = _OpenStack([(f.code, f.name, -1 - i) for i, f in enumerate(stack)])
 
     def close_top(pos: int, why: str | None) -> None:
@@ -218,12 +295,13 @@ def _repair(
         if why is not None:
             # frames from earlier chunks (negative ``opened``) carry their location
             located = stack[-1 - opened].loc if opened < 0 else None
-            issues.append(
+            capped.add(
                 Issue(
                     max(opened, pos if opened < 0 else opened),
                     "unclosed",
                     f"<{element_name(code, name)}> {why}",
                     located=located,
+                    found_at=pos,  # reported where it opened, found here
                 )
             )
         events.append((-1, CLOSE, code, pos))
@@ -245,7 +323,7 @@ def _repair(
                 events.append((i, CLOSE, code, pos))
             elif top is not None and _resembles(name, top[1]):
                 top_name = top[1].decode("utf-8", "replace")
-                issues.append(
+                capped.add(
                     Issue(
                         pos,
                         "mismatched-close",
@@ -255,7 +333,7 @@ def _repair(
                 c, _, _ = open_codes.pop()
                 events.append((i, CLOSE, c, pos))
             else:
-                issues.append(
+                capped.add(
                     Issue(
                         pos,
                         "stray-close",
@@ -272,6 +350,7 @@ def _repair(
         if kind == OPEN:
             open_codes.push((code, name, pos))
     # frames pushed in this chunk are rebuilt by the caller from the events
+    capped.close()
     return events, issues
 
 
@@ -341,118 +420,113 @@ def _annotate(
     stack = state.stack
     d0 = len(stack)
     n = len(kind)
-    delta = np.where(kind == OPEN, 1, np.where(kind == CLOSE, -1, 0))
-    after = d0 + np.cumsum(delta)
-    level = np.where(kind == OPEN, after, after + 1).astype(np.int64)
-    is_elem = kind != CLOSE
-    # ordinals of the tracked elements, and each event's ancestor (or self) of each kind: the
-    # last one opened and not yet closed (the events nest properly here)
+    is_open = kind == OPEN
+    is_close = kind == CLOSE
+    is_elem = ~is_close
+    after = d0 + np.cumsum(is_open.astype(np.int8) - is_close, dtype=np.int32)
+    level = after + ~is_open  # an open's level is the depth after it
+    # -- own ordinals of the tracked elements -----------------------------------------------
     own = np.full(n, -1, dtype=np.int64)
-    ords = np.empty((n, 4), dtype=np.int64)
-    deepest = stack[-1].ords if stack else (-1, -1, -1, -1)
-    idx = np.arange(n)
-    for j, c in enumerate(TRACKED):
-        mine = code == c
-        m = is_elem & mine
-        k = int(m.sum())
-        own[m] = state.counters[c] + np.arange(k)
-        state.counters[c] += k
-        # the last event of this kind: an open one is still open; an empty one holds only itself
-        last = np.maximum.accumulate(np.where(mine, idx, -1)) if n else own
-        at = np.maximum(last, 0)
-        kind_last = kind[at] if n else kind
-        inside = (kind_last == OPEN) | ((kind_last == EMPTY) & (at == idx))
-        ords[:, j] = np.where(last >= 0, np.where(inside, own[at] if n else own, -1), deepest[j])
-    # parent and ancestors, level by level
-    parent = np.full(n, -1, dtype=np.int64)  # event index; -1: a frame on the stack or the root
-    parent_code = np.full(n, ROOT, dtype=np.int64)
-    valid = np.ones(n, dtype=np.int64)
+    tracked = np.flatnonzero(_IS_SIBLING[code - _LOWEST] & is_elem)
+    tracked_code = code[tracked]
+    for c in TRACKED:
+        m = tracked[tracked_code == c]
+        own[m] = state.counters[c] + np.arange(len(m))
+        state.counters[c] += len(m)
+    # -- parents: the last open one level up, and each close's opener ----------------------
     max_level = int(level.max()) if n else 0
-    elem_idx = np.flatnonzero(is_elem)
-    by_level = elem_idx[np.argsort(_small(level[elem_idx]), kind="stable")]
-    bounds = np.searchsorted(level[by_level], np.arange(1, max_level + 2))
-    prev_opens = np.zeros(0, dtype=np.int64)
-    for lv in range(1, max_level + 1):
-        at = by_level[bounds[lv - 1] : bounds[lv]]
-        if lv > 1:
-            kk = np.searchsorted(prev_opens, at) - 1
-            par = np.where(kk >= 0, prev_opens[np.maximum(kk, 0)] if len(prev_opens) else -1, -1)
-            parent[at] = par
-            in_chunk = par >= 0
-            frame = stack[lv - 2] if lv - 2 < d0 else None
-            parent_code[at] = np.where(
-                in_chunk, code[np.maximum(par, 0)], frame.code if frame else ROOT
-            )
-            pvalid = np.where(in_chunk, valid[np.maximum(par, 0)], int(frame.valid) if frame else 1)
-        else:
-            pvalid = np.ones(len(at), dtype=np.int64)
-        prev_opens = at[kind[at] == OPEN]
-        if not len(at):
-            continue
-        if lv == 1:
-            tops = at[code[at] != PI]
-            if state.top_level <= 1 < state.top_level + len(tops):
-                second = tops[max(0, 1 - state.top_level)]
-                t.issues.append(
-                    Issue(
-                        int(pos[second]),
-                        "no-root",
-                        f"a second top-level element <{element_name(int(code[second]))}> and no "
-                        "<reports> root; the top-level elements are read as siblings",
-                    )
-                )
-            state.top_level += len(tops)
-        ok = _ALLOWED[code[at] - _LOWEST, parent_code[at] - _LOWEST]
-        valid[at] = pvalid & ok
-        bad = at[~ok & (pvalid == 1)]
-        for b in bad[:1000].tolist():
-            nm = element_name(
-                int(code[b]),
-                buf[t.name_start[tok[b]] : t.name_start[tok[b]] + t.name_len[tok[b]]]
-                if tok[b] >= 0
-                else b"",
-            )
-            pc = int(parent_code[b])
-            where = "at the top level" if pc == ROOT else f"inside <{element_name(pc)}>"
-            if code[b] != UNKNOWN:
-                t.issues.append(
-                    Issue(
-                        int(pos[b]),
-                        "misplaced",
-                        f"<{nm}> {where} is not part of the format; ignored with its content",
-                        repair=False,
-                    )
-                )
-    # the elements still open after the chunk: at each level, the last open there
-    depth = int(after[-1]) if n else d0
-    new_stack: list[Frame] = []
-    for lv in range(1, depth + 1):
-        opened = np.flatnonzero((kind == OPEN) & (level == lv))
-        if not len(opened) or (lv <= d0 and _closed_since(kind, level, lv, int(opened[-1]))):
-            new_stack.append(stack[lv - 1])
-            continue
-        e = int(opened[-1])
-        new_stack.append(
-            Frame(
-                code=int(code[e]),
-                name=_raw_name(buf, t, int(tok[e])),
-                loc=int(loc(pos[e : e + 1])[0]),
-                ords=(int(ords[e, 0]), int(ords[e, 1]), int(ords[e, 2]), int(ords[e, 3])),
-                valid=bool(valid[e]),
+    if max_level > MAX_DEPTH:
+        deep = int(np.argmax(level > MAX_DEPTH))
+        raise ChunkError(
+            f"elements nested more than {MAX_DEPTH:,} levels deep: not a report", int(pos[deep])
+        )
+    parent, opener = find_parents(kind, level, max_level)
+    stack_codes = np.asarray([f.code for f in stack] + [ROOT], dtype=np.int8)
+    parent_code = np.where(
+        parent >= 0, code[np.maximum(parent, 0)], stack_codes[np.clip(level - 2, -1, d0)]
+    )
+    parent_code[level <= 1] = ROOT
+    ok = np.ones(n, dtype=bool)
+    elem = np.flatnonzero(is_elem)
+    ok[elem] = _ALLOWED[code[elem] - _LOWEST, parent_code[elem] - _LOWEST]
+    # -- validity: no ancestor out of place. Count the open elements that are out of place
+    # (or sit on the stack already invalid); an element is valid when none is open around it
+    closes = np.flatnonzero(is_close)
+    frame_bad = np.asarray([not f.valid for f in stack] + [False], dtype=bool)
+    op = opener[closes]
+    closes_bad = np.where(
+        op >= 0, ~ok[np.maximum(op, 0)], frame_bad[np.clip(level[closes] - 1, 0, d0)]
+    )
+    bad_delta = np.zeros(n, dtype=np.int8)
+    bad_delta[is_open & ~ok] = 1
+    bad_delta[closes[closes_bad]] = -1
+    around = int(frame_bad.sum()) + np.cumsum(bad_delta, dtype=np.int32) - bad_delta
+    valid = (ok & (around == 0)).astype(np.int8)
+    frame_ords = np.asarray([f.ords for f in stack] + [(-1, -1, -1, -1)], dtype=np.int64)
+    ev = Events(tok, kind, code, pos, level, parent, parent_code, valid, own, frame_ords)
+    # -- repairs and content out of place ------------------------------------------------------
+    tops = np.flatnonzero(is_elem & (level == 1) & (code != PI))
+    if state.top_level <= 1 < state.top_level + len(tops):
+        second = int(tops[max(0, 1 - state.top_level)])
+        t.issues.append(
+            Issue(
+                int(pos[second]),
+                "no-root",
+                f"a second top-level element <{element_name(int(code[second]))}> and no "
+                "<reports> root; the top-level elements are read as siblings",
             )
         )
+    state.top_level += len(tops)
+    misplaced = np.flatnonzero(is_elem & ~ok & (around == 0) & (code != UNKNOWN))
+
+    def where(j: int) -> str:
+        e = int(misplaced[j])
+        pc = int(parent_code[e])
+        if pc == ROOT:
+            return "at the top level"
+        par = int(parent[e])
+        raw = _raw_name(buf, t, int(tok[par])) if par >= 0 else stack[int(level[e]) - 2].name
+        return f"inside <{element_name(pc, raw)}>"
+
+    issue_each(
+        t.issues,
+        pos[misplaced],
+        "misplaced",
+        lambda j: (
+            f"<{element_name(int(code[misplaced[j]]))}> {where(j)} is not part of the "
+            "format; ignored with its content"
+        ),
+        repair=False,
+    )
+    # -- the elements still open after the chunk: at each level, the last open there ---------
+    depth = int(after[-1]) if n else d0
+    new_stack: list[Frame] = list(stack[: min(d0, depth)])
+    opens = np.flatnonzero(is_open)
+    if len(opens):
+        # an open is still open when no close at its level follows it; the last one per level
+        lv_open = level[opens]
+        last_close = np.full(max_level + 2, -1, dtype=np.int64)
+        np.maximum.at(last_close, level[closes], closes)
+        still = opens[(lv_open <= depth) & (last_close[lv_open] < opens)]
+        _, last_at = np.unique(level[still][::-1], return_index=True)
+        still = still[::-1][last_at]
+        packed = loc(pos[still]).tolist()
+        ords = np.stack([ev.enclosing(still, j, self_too=True) for j in range(4)], axis=1)
+        for i, (e, p) in enumerate(zip(still.tolist(), packed, strict=True)):
+            frame = Frame(
+                code=int(code[e]),
+                name=_raw_name(buf, t, int(tok[e])),
+                loc=p,
+                ords=(int(ords[i, 0]), int(ords[i, 1]), int(ords[i, 2]), int(ords[i, 3])),
+                valid=bool(valid[e]),
+            )
+            lv = int(level[e])
+            if lv <= len(new_stack):
+                new_stack[lv - 1] = frame
+            else:
+                new_stack.append(frame)
     state.stack = new_stack
-    return Events(tok, kind, code, pos, level, parent_code, valid, ords, own)
-
-
-def _closed_since(kind: I64, level: I64, lv: int, e: int) -> bool:
-    """False: the last open at ``lv`` (event ``e``) is still open at the end of the chunk."""
-    return bool(((kind[e:] == CLOSE) & (level[e:] == lv)).any())
-
-
-def _small(level: I64) -> I64:
-    """Levels as int16 when they fit (numpy sorts those by radix), else as they are."""
-    return level.astype(np.int16) if int(level.max(initial=0)) < 32767 else level
+    return ev
 
 
 def _raw_name(buf: bytes, t: ChunkTokens, i: int) -> bytes:

@@ -1,13 +1,17 @@
 """Split one chunk of XML bytes into tags, their attributes and the text between them.
 
 The work is vectorised: positions of ``<``, ``>`` and ``"`` are found with numpy, each ``<``
-is paired with the ``>`` that ends its tag (skipping any inside a quoted value), names are
-classified against the known element and attribute names, and attribute values are located
-by their quotes. Tags that do not fit this fast reading (single quotes, spaces around ``=``,
-stray characters) are read one by one with a regular expression, so nothing is lost.
+is paired with the ``>`` that ends its tag (skipping any inside a value quoted with ``"`` or
+``'``), names are classified against the known element and attribute names, and attribute
+values are located by their quotes. Tags that do not fit this fast reading (single quotes,
+spaces around ``=``, stray characters) are read one by one with a regular expression, so
+nothing is lost. Comments and processing instructions are blanked out first.
 
 Markup that a Performance Report never needs is refused here: a DOCTYPE (and with it every
 entity definition, external entity and entity-expansion bomb) and CDATA sections.
+
+Issues found here and later go through :func:`issue_each` or :class:`IssueCap`: each kind
+lists its first :data:`MAX_DETAILED` occurrences and counts the rest.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ._issues import ChunkError, Issue, IssueCap, issue_each
 from ._scan import (
     APOS,
     BANG,
@@ -96,27 +101,6 @@ OPEN, CLOSE, EMPTY = 0, 1, 2
 _ATTR_RE = re.compile(rb"""([^\s=/<>"']+)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 
 
-class ChunkError(Exception):
-    """A fatal problem at a chunk position (turned into a ReportParseError by the reader)."""
-
-    def __init__(self, reason: str, pos: int) -> None:
-        super().__init__(reason)
-        self.reason = reason
-        self.pos = pos
-
-
-@dataclass
-class Issue:
-    """Something to warn about (or to refuse in strict mode) at a chunk position."""
-
-    pos: int
-    kind: str
-    message: str
-    repair: bool = True
-    #: an already located position (packed line << 32 | column), e.g. in an earlier chunk
-    located: int | None = None
-
-
 @dataclass
 class ChunkTokens:
     """The tags of one chunk, in document order, and their attributes.
@@ -144,31 +128,11 @@ class ChunkTokens:
         return len(self.start)
 
 
-def strip_comments(buf: bytes, final: bool) -> tuple[bytes, int | None]:
-    """Blank out ``<!-- ... -->`` comments (keeping line breaks) and find where to stop.
+def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
+    """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag.
 
-    Returns the buffer and, when a comment is not closed within it and more input follows,
-    the position where this chunk must end.
+    ``final``: the chunk ends the document (else a '<' follows right after it).
     """
-    at = buf.find(b"<!--")
-    if at < 0:
-        return buf, None
-    out = bytearray(buf)
-    while at >= 0:
-        stop = buf.find(b"-->", at + 4)
-        if stop < 0:
-            if final:
-                raise ChunkError("comment never closed", at)
-            return bytes(out[:at]), at
-        for i in range(at, stop + 3):
-            if out[i] != 10:
-                out[i] = 32
-        at = buf.find(b"<!--", stop + 3)
-    return bytes(out), None
-
-
-def tokenize(c: ChunkBytes) -> ChunkTokens:
-    """Tokenize one chunk that starts at a tag (or the document start) and ends before a tag."""
     issues: list[Issue] = []
     buf, a = c.buf, c.a
     lt = np.flatnonzero(a == LT).astype(np.int32)
@@ -177,6 +141,9 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
     n = len(lt)
     second = a[np.minimum(lt + 1, len(a) - 1)] if n else np.zeros(0, np.uint8)
     special = (second == BANG) | (second == QMARK)
+    # every fatal problem of the chunk is collected, and the first in the file is raised, so
+    # that the error does not depend on where the chunks were cut
+    fatal: list[tuple[int, str, int | None]] = []
     if (second == BANG).any():
         pos = int(lt[np.argmax(second == BANG)])
         what = buf[pos : pos + 9]
@@ -185,45 +152,48 @@ def tokenize(c: ChunkBytes) -> ChunkTokens:
         elif what.startswith(b"<![CDATA["):
             msg = "CDATA sections are not part of the Performance Report format"
         else:
-            msg = f"unexpected markup {what.decode('latin-1')!r}"
-        raise ChunkError(msg, pos)
+            cut = what.find(b"<", 1)
+            msg = f"unexpected markup {what[: cut if cut > 0 else None].decode('latin-1')!r}"
+        fatal.append((pos, msg, None))
     # -- pair every '<' with the '>' that closes its tag, skipping '>' inside quotes --------
+    nxt = np.append(lt[1:], np.int32(len(a)))
     if len(gt) == n and (n == 0 or (bool((lt < gt).all()) and bool((gt[:-1] < lt[1:]).all()))):
-        gi = np.arange(n)  # '<' and '>' alternate: each tag holds exactly one '>'
+        end = gt  # '<' and '>' alternate: each tag holds exactly one '>'
     else:
-        gi = _pair(lt, gt, quot)
-    if n and (gi >= len(gt)).any():
-        pos = int(lt[np.argmax(gi >= len(gt))])
-        raise ChunkError("document ends inside a tag (truncated?)", pos)
-    end = gt[gi] if n else np.zeros(0, np.int64)
-    nxt = np.append(lt[1:], len(a)).astype(np.int64)
-    inside = end > nxt
-    if inside.any():
-        pos = int(nxt[np.argmax(inside)])
-        raise ChunkError("'<' inside a tag", pos)
+        end = _pair(buf, a, lt, nxt, gt)
+    unended = np.flatnonzero(end < 0)
+    if len(unended):
+        i = int(unended[0])
+        if i < n - 1 or not final:  # a '<' (perhaps the next chunk's first) stands inside
+            fatal.append((int(nxt[i]), "'<' inside a tag", int(lt[i])))
+        else:
+            fatal.append((int(lt[i]), "document ends inside a tag (truncated?)", None))
+        end = np.where(end < 0, nxt - 1, end)  # to go on looking for an earlier problem
     # -- kinds and names -----------------------------------------------------------------
     is_close = second == SLASH
     is_empty = (a[np.maximum(end - 1, 0)] == SLASH) & ~is_close if n else is_close
-    kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int64)
+    kind = np.where(is_close, CLOSE, np.where(is_empty, EMPTY, OPEN)).astype(np.int8)
     name_start = lt + 1 + is_close
     # closing tags are named by the element they close (checked while nesting), so only the
     # others are matched against the known names here
-    code = np.full(n, UNRESOLVED, dtype=np.int64)
-    nlen = np.zeros(n, dtype=np.int64)
+    code = np.full(n, UNRESOLVED, dtype=np.int8)
+    nlen = np.zeros(n, dtype=np.int32)
     oi = np.flatnonzero(~is_close)
     code[oi], nlen[oi] = match_names(c, name_start[oi], ELEMENTS)
     code[special] = PI
     empty_name = (nlen == 0) & ~special & ~is_close
     if empty_name.any():
-        pos = int(lt[np.argmax(empty_name)])
-        raise ChunkError("tag without a name", pos)
+        fatal.append((int(lt[np.argmax(empty_name)]), "tag without a name", None))
+    if fatal:
+        first = min(fatal, key=lambda f: f[0])
+        raise ChunkError(first[1], first[0], first[2])
 
     tokens = ChunkTokens(
         start=lt,
         end=end,
         kind=kind,
         code=code,
-        name_start=name_start.astype(np.int64),
+        name_start=name_start.astype(np.int32),
         name_len=nlen,
         text_end=nxt,
         attr_token=np.zeros(0, np.int64),
@@ -260,19 +230,91 @@ def _junk_in_tags(
     return out
 
 
-def _pair(lt: I64, gt: I64, quot: I64) -> I64:
-    """Index into ``gt`` of the '>' closing each tag, skipping any inside a quoted value."""
-    n = len(lt)
-    gi = np.searchsorted(gt, lt)
-    for _ in range(64):
-        bad = gi < len(gt)
-        nq = np.zeros(n, dtype=np.int64)
-        nq[bad] = np.searchsorted(quot, gt[gi[bad]]) - np.searchsorted(quot, lt[bad])
-        odd = bad & (nq % 2 == 1)
-        if not odd.any():
+#: a tag's content up to its closing '>': names, white space and quoted values of either kind
+_TAG_BODY = re.compile(rb"""(?:[^"'>]|"[^"]*"|'[^']*')*>""")
+#: rounds of the vectorised quote skipping before the remaining tags are read one by one
+_PAIR_ROUNDS = 16
+
+
+def _pair(buf: bytes, a: np.ndarray, lt: I64, nxt: I64, gt: I64) -> I64:
+    """Position of the '>' closing each tag, skipping any inside a quoted value (-1: none).
+
+    A tag cannot hold '<' (XML forbids it in attribute values), so tag ``i`` ends at a '>'
+    between ``lt[i]`` and ``nxt[i]``, the next '<'. When that stretch holds one '>', it is
+    the end. Otherwise the tag is walked value by value: from the current position, if the
+    next '>' comes before the next quote it ends the tag; else the scan jumps past the
+    matching quote of the same kind (``"`` or ``'``). Each round moves every unfinished tag
+    by one value; tags still unfinished after a few rounds are matched by a regular
+    expression. A value whose quote is never closed before the next '<' ends the tag at the
+    first '>' after that quote (the attribute reader then reports the broken value).
+    """
+    g0 = np.searchsorted(gt, lt)
+    g1 = np.searchsorted(gt, nxt)
+    count = g1 - g0
+    end = np.where(count > 0, gt[np.minimum(g0, len(gt) - 1)] if len(gt) else -1, -1)
+    end = end.astype(np.int64)
+    many = np.flatnonzero(count > 1)
+    if not len(many):
+        return end
+    dq = np.flatnonzero(a == QUOT)
+    sq = np.flatnonzero(a == APOS)
+    pos = lt[many].astype(np.int64) + 1
+    stop = nxt[many]
+    todo = np.arange(len(many))
+    for _ in range(_PAIR_ROUNDS):
+        if not len(todo):
             break
-        gi[odd] += 1
-    return gi
+        p = pos[todo]
+        g = gt[np.minimum(np.searchsorted(gt, p), len(gt) - 1)]
+        idq = np.searchsorted(dq, p)
+        isq = np.searchsorted(sq, p)
+        nd = np.where(idq < len(dq), dq[np.minimum(idq, len(dq) - 1)] if len(dq) else 0, -1)
+        ns = np.where(isq < len(sq), sq[np.minimum(isq, len(sq) - 1)] if len(sq) else 0, -1)
+        nd = np.where((nd < 0) | (nd >= stop[todo]), np.iinfo(np.int64).max, nd)
+        ns = np.where((ns < 0) | (ns >= stop[todo]), np.iinfo(np.int64).max, ns)
+        q = np.minimum(nd, ns)
+        done = g < q
+        end[many[todo[done]]] = g[done]
+        # jump past the value: the next quote of the same kind after the opening one
+        go = ~done
+        qo = q[go]
+        is_dq = nd[go] < ns[go]
+        close = np.where(
+            is_dq,
+            _next_after(dq, qo),
+            _next_after(sq, qo),
+        )
+        unclosed = close >= stop[todo[go]]
+        # an unclosed value: the tag ends at the first '>' after its quote
+        t_un = todo[go][unclosed]
+        k = np.searchsorted(gt, qo[unclosed])
+        after = gt[np.minimum(k, len(gt) - 1)]
+        end[many[t_un]] = np.where((k < len(gt)) & (after < stop[t_un]), after, -1)
+        t_go = todo[go][~unclosed]
+        pos[t_go] = close[~unclosed] + 1
+        todo = t_go
+    for j in todo.tolist():
+        i = int(many[j])
+        m = _TAG_BODY.match(buf, int(pos[j]), int(nxt[i]))
+        if m is not None:
+            end[i] = m.end() - 1
+        else:  # an unclosed value
+            opened = min(
+                (k for k in (buf.find(b'"', int(pos[j])), buf.find(b"'", int(pos[j]))) if k >= 0),
+                default=int(pos[j]),
+            )
+            end[i] = buf.find(b">", opened, int(nxt[i]))
+    return end
+
+
+def _next_after(sorted_pos: I64, at: I64) -> I64:
+    """The first of ``sorted_pos`` after each ``at`` (a huge number when there is none)."""
+    k = np.searchsorted(sorted_pos, at, side="right")
+    big = np.iinfo(np.int64).max
+    if not len(sorted_pos):
+        return np.full(len(at), big, dtype=np.int64)
+    out: I64 = np.where(k < len(sorted_pos), sorted_pos[np.minimum(k, len(sorted_pos) - 1)], big)
+    return out
 
 
 def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -> None:
@@ -282,13 +324,21 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     buf, a = c.buf, c.a
     after_name = t.name_start + t.name_len
     candidates = (t.kind != CLOSE) & ~special
-    ci = np.flatnonzero(candidates)
+    # the quotes inside each tag: each quote belongs to the last tag begun before it, if it
+    # stands before that tag's '>' (quotes in text belong to no tag)
+    q_tok = np.searchsorted(t.start, quot, side="right") - 1
+    q_in = (q_tok >= 0) & (quot <= t.end[np.maximum(q_tok, 0)])
+    q_in &= quot >= after_name[np.maximum(q_tok, 0)]
+    inside = np.flatnonzero(q_in)
+    nq = np.bincount(q_tok[inside], minlength=len(t)).astype(np.int64)
     q0 = np.zeros(len(t), dtype=np.int64)
-    nq = np.zeros(len(t), dtype=np.int64)
-    q0[ci] = np.searchsorted(quot, after_name[ci])
-    nq[ci] = np.searchsorted(quot, t.end[ci]) - q0[ci]
-    apos = np.flatnonzero(a == APOS)
-    has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
+    q0[q_tok[inside][::-1]] = inside[::-1]  # the first quote of each tag (the last write)
+    nq[~candidates] = 0
+    if b"'" in buf:
+        apos = np.flatnonzero(a == APOS)
+        has_apos = np.searchsorted(apos, t.end) > np.searchsorted(apos, t.start)
+    else:
+        has_apos = np.zeros(len(t), dtype=bool)
     content_end = t.end - (t.kind == EMPTY)  # the '/' of '/>' is not content
 
     fast = candidates & ~has_apos & (nq % 2 == 0)
@@ -311,7 +361,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     odd_layout = ~is_name_char(after1) & ~(is_ws(after1) & is_name_char(after2))
     if odd_layout.any():
         ns[odd_layout] = attribute_name_start(a, eq[odd_layout])
-    eq_ok = a[eq] == EQ
+    eq_ok = (a[eq] == EQ) & is_name_char(a[eq - 1])  # "name =" goes to the slow path
     # a tag whose '=' is not right before its quote goes to the slow path
     slow_tok = tok[np.flatnonzero(~eq_ok)]
     # A tag is laid out as expected when its length is '<', its name, each attribute with
@@ -332,17 +382,18 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
     tok, ns, eq, vo, vc = tok[keep], ns[keep], eq[keep], vo[keep], vc[keep]
     # attributes with no white space between them (published malformation 2)
     glued = np.flatnonzero(a[ns - 1] == QUOT)
-    for j in glued:
-        t.issues.append(
-            Issue(
-                int(ns[j]),
-                "attribute-spacing",
-                "no white space before attribute "
-                f"{buf[ns[j] : eq[j]].decode('utf-8', 'replace')!r}; read as a separate attribute",
-            )
-        )
+    issue_each(
+        t.issues,
+        ns[glued],
+        "attribute-spacing",
+        lambda j: (
+            "no white space before attribute "
+            f"{buf[ns[glued[j]] : eq[glued[j]]].decode('utf-8', 'replace')!r}; read as a separate attribute"
+        ),
+    )
     # -- slow path: one regular expression per tag -----------------------------------------
     st, sns, sne, svs, sve = [], [], [], [], []
+    capped = IssueCap(t.issues)
     for i in np.flatnonzero(slow):
         s0, e0 = int(after_name[i]), int(content_end[i])
         text = buf[s0:e0]
@@ -355,7 +406,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
             svs.append(s0 + m.start(g))
             sve.append(s0 + m.end(g))
             if m.start() > 0 and text[m.start() - 1 : m.start()] in (b'"', b"'"):
-                t.issues.append(
+                capped.add(
                     Issue(
                         s0 + m.start(),
                         "attribute-spacing",
@@ -367,7 +418,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
         leftover = bytes(covered).strip()
         if leftover:
             off = s0 + bytes(covered).find(leftover[:1])
-            t.issues.append(
+            capped.add(
                 Issue(
                     off,
                     "tag-junk",
@@ -375,6 +426,7 @@ def _attributes(c: ChunkBytes, t: ChunkTokens, quot: I64, special: np.ndarray) -
                     f"<{buf[t.name_start[i] : after_name[i]].decode('utf-8', 'replace')}>; ignored",
                 )
             )
+    capped.close()
     if st:
         tok = np.concatenate([tok, np.asarray(st, np.int64)])
         ns = np.concatenate([ns, np.asarray(sns, np.int64)])
