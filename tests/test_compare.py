@@ -566,3 +566,40 @@ def test_a_sample_reporting_entries_without_the_step_is_left_out_of_both() -> No
     assert np.isnan(daily.rate[0, 1, a, 0]) and "not compared" in daily.note[0, 1, a, 0]
     running = ttstats.stats.always_valid_pvalue([50, 50], [1000, 1000], [80, 160], [1000, 2000])
     assert res.av_p_value[0, a, 0] == pytest.approx(running.pvalue[-1], rel=1e-12)
+
+
+def _two_days(day2_a: str) -> str:
+    """A and B over two days; A's day-2 recipe as given."""
+    return (
+        '<reports><report campaignId="1" start="2024-03-01" end="2024-03-03" resolution="day" '
+        'type="visit"><sample start="2024-03-01T00:00" duration="day">'
+        '<recipe name="A"><step name="Entry"><amount>1000</amount></step>'
+        '<step name="Buy"><amount>50</amount></step></recipe>'
+        '<recipe name="B"><step name="Entry"><amount>1000</amount></step>'
+        '<step name="Buy"><amount>60</amount></step></recipe></sample>'
+        f'<sample start="2024-03-02T00:00" duration="day"><recipe name="A">{day2_a}</recipe>'
+        '<recipe name="B"><step name="Entry"><amount>1000</amount></step>'
+        '<step name="Buy"><amount>60</amount></step></recipe></sample></report></reports>'
+    )
+
+
+def test_a_step_missing_from_a_recipe_is_not_a_zero() -> None:
+    report = read_quietly(_two_days('<step name="Entry"><amount>1000</amount></step>'))
+    assert np.isnan(report.count[0, 1, 0, 1])  # not reported, not zero
+    assert [w.kind for w in report.warnings] == ["missing-step"]
+    res = compare(report, "B", steps=["Buy"])
+    # A: day 1 only (50 of 1000), B: both days (120 of 2000): -16.7%, as by hand
+    assert res.lift[0, 0, 0] == pytest.approx((50 / 1000) / (120 / 2000) - 1)
+
+
+def test_an_unreadable_entry_count_does_not_fake_a_sample_ratio_mismatch() -> None:
+    report = read_quietly(
+        _two_days(
+            '<step name="Entry"><amount>1,000</amount></step><step name="Buy"><amount>50'
+            "</amount></step>"
+        )
+    )
+    res = compare(report, "B", steps=["Buy"])
+    # day 2 lacks A's entries: the ratio is checked on day 1 alone, 1000 against 1000
+    assert res.sample_ratio.entries[0] == 2000 and not res.sample_ratio.flagged[0]
+    assert res.entries[0, 0, 0] == 1000 and res.conversions[0, 0, 0] == 50

@@ -175,7 +175,8 @@ def compare(
     than the fixed-horizon one.
 
     Sample ratio. Per report (per sample when ``by_sample``), Pearson's chi-square of the
-    recipes' entries against the intended ``split`` (equal by default;
+    recipes' entries (summed over the samples where every recipe reports them) against the
+    intended ``split`` (equal by default;
     :func:`~ttstats.stats.sample_ratio_test`),
     flagged below p = 0.001; each flagged report is listed in ``warnings``. A report
     with a single recipe has no split to check (NaN, reason :data:`NOTE_SINGLE_RECIPE`).
@@ -246,7 +247,10 @@ def compare(
         samples = _total_axis(report.samples)
         x_all = _nansum_keep(x_s, axis=1)[:, 0]
         n_cell_all = _nansum_keep(n_s, axis=1)[:, 0]
-        n_all = _nansum_keep(raw[..., e], axis=1)[:, 0]
+        # the split is checked on the samples where every recipe reports its entries
+        entries = raw[..., e]
+        every = ~np.isnan(entries).any(axis=2, keepdims=True)
+        n_all = _nansum_keep(np.where(every, entries, np.nan), axis=1)[:, 0]
         one_sided = one_side.sum(axis=1)
         caveat = _visitor_caveat(report)
         if caveat:

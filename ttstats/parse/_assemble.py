@@ -20,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from .._errors import ReportParseError
-from ._extract import DECIMAL_FIELDS, E_SUMSQ, FINAL_STEP, Records
+from ._extract import COUNT, DECIMAL_FIELDS, E_SUMSQ, FINAL_STEP, Records
 from ._grid import (
     build_axis,
     parse_starts,
@@ -453,6 +453,32 @@ def _zero_fill(
             "contains; read as zero, like an omitted sample",
         )
     fill = in_grid[:, :, None, None, None] & carried[:, None] & ~written
+    # a step's count absent from a recipe the sample does hold was not reported: it stays
+    # NaN (an omitted sample or recipe holds zeros, a hole in a recipe is no such thing)
+    hole = fill[..., COUNT] & rec_given[:, :, :, None]
+    fill[..., COUNT] &= ~hole
+    for r in np.flatnonzero(hole.any(axis=(1, 2, 3))):
+        n = int(hole[r].sum())
+        warn.add(
+            *unpack(rep_pos[int(r)]),
+            "missing-step",
+            f"{n} step count(s) absent from recipes that samples of report {int(r)} do hold: "
+            "not reported, left NaN (a sample that reports only the entries or only the step "
+            "is left out of both when compared)",
+        )
+    # revenue and engagement values a recipe's step does not give in a sample are zero, as
+    # the API writes none where nothing was sold or engaged; say how many
+    for f in range(NFIELDS):
+        if f == COUNT:
+            continue
+        zeroed = fill[..., f] & rec_given[:, :, :, None]
+        for r in np.flatnonzero(zeroed.any(axis=(1, 2, 3))):
+            warn.add(
+                *unpack(rep_pos[int(r)]),
+                "missing-value",
+                f"{int(zeroed[r].sum())} {MEASURES[f]} value(s) absent from steps of report "
+                f"{int(r)} that other samples give: read as zero (nothing sold or engaged)",
+            )
     arr[fill] = 0.0
 
 
