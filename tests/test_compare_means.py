@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import math
 import warnings
 from typing import Any
 
@@ -528,3 +529,38 @@ def test_samples_without_the_engagement_values_are_named_in_the_note() -> None:
     assert "report no engagement values" not in frame.loc["B", "note"]
     # per entry, A's day 2 entries count as units without a value: mean 120 / 200
     assert frame.loc["A", "mean"] == pytest.approx(120 / 200)
+
+
+def test_the_file_s_own_precision_bounds_the_variance() -> None:
+    """Sums printed with 1 decimal cannot resolve a spread of 1 around 1,000 (the bound of
+    moments_mean_var at decimals=1 exceeds the true sum of squared deviations); printed with
+    5 they can, and the standard deviation is numpy's on the raw values."""
+    rng = np.random.default_rng(8)
+    raw = {name: 1000.0 + rng.normal(0.0, 1.0, 50) for name in ("A", "B")}
+
+    def xml(places: int) -> str:
+        def recipe(name: str) -> str:
+            v = raw[name]
+            total, sumsq = math.fsum(v), math.fsum(v * v)
+            return (
+                f'<recipe name="{name}"><step name="Entry"><amount>50</amount></step>'
+                f'<step name="Time"><amount>50</amount><engagement count="50" '
+                f'total="{total:.{places}f}" sumOfSquares="{sumsq:.{places}f}"/></step></recipe>'
+            )
+
+        return (
+            '<reports><report campaignId="1" start="2024-03-01" end="2024-03-02" '
+            'resolution="day" type="visit"><sample start="2024-03-01T00:00" duration="day">'
+            f"{recipe('A')}{recipe('B')}</sample></report></reports>"
+        )
+
+    coarse = ttstats.read_report(xml(1))
+    assert coarse.decimals["engagement_sumsq"] == 1
+    got = ttstats.compare_means(coarse, "A", metric="Time", per="engaged").to_frame()
+    assert got["std"].isna().all() and not got["reliable"].any()
+    assert got["note"].str.contains("variance not resolvable from the reported sums").all()
+    fine = ttstats.read_report(xml(5))
+    got = ttstats.compare_means(fine, "A", metric="Time", per="engaged").to_frame()
+    for k, name in enumerate(("A", "B")):
+        # a reported variance is within 1% of the exact one, so its root within 0.5%
+        assert got["std"][k] == pytest.approx(np.std(raw[name], ddof=1), rel=5e-3)

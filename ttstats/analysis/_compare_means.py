@@ -26,13 +26,12 @@ from ._compare import (
 from ._comparison import BoolArray, FloatArray, ObjectArray
 from ._means_comparison import MeansComparison
 from ._notes import NOTE_CONTROL, join, prefixed, text
+from ._precision import file_decimals
 
 Per = Literal["entry", "engaged"]
 PER_CHOICES: tuple[str, ...] = ("entry", "engaged")
 #: The ``metric`` name that means revenue rather than a step's engagement.
 REVENUE: Final = "revenue"
-#: Decimals T&T prints engagement sums with (the precision bound of ``moments_mean_var``).
-DECIMALS: Final = 5
 #: An engagement total within this of the step's revenue (half a cent plus half the last
 #: printed digit of the total) holds the order values behind the revenue.
 ORDER_VALUE_TOLERANCE: Final = 0.005 + 0.5e-5
@@ -246,7 +245,8 @@ def compare_means(
     revenue = total(rev)
     revenue = np.where(np.isinf(revenue), np.nan, revenue)
     keep = ~point if by_sample else ~point[:, None]
-    m, invalid = _moments(ec, et, es, keep, by_sample)
+    places = file_decimals(report, "engagement_total", "engagement_sumsq")
+    m, invalid = _moments(ec, et, es, keep, by_sample, places)
     invalid = anywhere(invalid) & ~point
 
     # -- each arm: mean, variance and the moments the two-arm statistics use
@@ -397,7 +397,12 @@ def _revenue_step(report: Report, revenue_step: str | None) -> int:
 # Cells
 # --------------------------------------------------------------------------------------------
 def _moments(
-    count: FloatArray, total: FloatArray, sumsq: FloatArray, keep: BoolArray, by_sample: bool
+    count: FloatArray,
+    total: FloatArray,
+    sumsq: FloatArray,
+    keep: BoolArray,
+    by_sample: bool,
+    decimals: int,
 ) -> tuple[Moments, BoolArray]:
     """The cells' Moments, summed over the samples unless ``by_sample``, and the invalid cells.
 
@@ -412,7 +417,7 @@ def _moments(
             nan = np.isnan(arr)
             arr = np.where(nan & ~nan.all(axis=1, keepdims=True), 0.0, arr)
         parts.append(np.where(invalid | ~keep, np.nan, arr))
-    m = Moments(parts[0], parts[1], parts[2], decimals=DECIMALS)
+    m = Moments(parts[0], parts[1], parts[2], decimals=decimals)
     return (m if by_sample else m.sum(axis=1)), invalid
 
 

@@ -27,10 +27,9 @@ from ._extreme_cells import (
     verdict_text,
 )
 from ._extreme_results import CONTROL, UNDEFINED, BoolArray, FloatArray, Sensitivity
+from ._precision import file_decimals
 
 #: Decimals of the API's engagement sums and of its revenue.
-_ENGAGEMENT_DECIMALS = 5
-_REVENUE_DECIMALS = 2
 NOTE_REVENUE = "revenue: no sum of squares, point estimates only"
 NOTE_NO_SHARE = "share: the Campaign total did not change beyond rounding"
 
@@ -140,7 +139,9 @@ def extreme_order_sensitivity(
     change = so["total"] - sw["total"]
     camp_change = so["campaign_total"] - sw["campaign_total"]
     K = len(w.recipes)
-    unit = np.array([0.5 * 10.0**-_ENGAGEMENT_DECIMALS, 0.5 * 10.0**-_REVENUE_DECIMALS])
+    eng = min(file_decimals(x, "engagement_total") for x in (w, wo))
+    rev = min(file_decimals(x, "revenue") for x in (w, wo))
+    unit = np.array([0.5 * 10.0**-eng, 0.5 * 10.0**-rev])
     with np.errstate(invalid="ignore", divide="ignore"):
         noise = 2 * (K + 1) * unit + 1e-12 * np.abs(sw["campaign_total"])
         moved = np.abs(camp_change) > noise
@@ -209,7 +210,8 @@ def _side(rep: Report, recipes: Any, cols: Any, entry: int, c: int, alpha: float
 
     # a triple no set of values can have is left out (extreme_orders says so in a warning)
     *triple, _ = valid_triples(*(getattr(rep, f"engagement_{x}") for x in TRIPLE))
-    m = Moments(*(cells(a) for a in triple))
+    places = file_decimals(rep, "engagement_total", "engagement_sumsq")
+    m = Moments(*(cells(a) for a in triple), decimals=places)
     mv = m.mean_var()
     ctrl = m[:, c : c + 1]
     test = m.welch_test(ctrl)

@@ -15,11 +15,13 @@ import numpy as np
 import numpy.typing as npt
 
 from ..parse import MEASURES, Report
+from ._precision import API_DECIMALS, file_decimals
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Decimals the API writes each measure with; ``None``: whole numbers, compared exactly.
+#: The measures and their decimals when the file does not say (``None``: whole numbers,
+#: compared exactly); :func:`check_campaign` reads the file's own from the Report.
 DECIMALS: dict[str, int | None] = {
     "count": None,
     "revenue": 2,
@@ -123,8 +125,9 @@ def check_campaign(
     report : Report
         A parsed report with its summary recipe (``report.campaign``).
     decimals : dict, optional
-        Decimals each measure is written with (default :data:`DECIMALS`: revenue 2,
-        engagement totals and sums of squares 5, counts whole numbers).
+        Decimals each measure is written with. Default: as the file printed them
+        (:attr:`Report.decimals`; where it holds no value, the API's: revenue 2, engagement
+        totals and sums of squares 5); counts are whole numbers, compared exactly.
 
     Returns
     -------
@@ -153,7 +156,8 @@ def check_campaign(
     >>> check.consistent, float(check.gap["count"][0, 0, 0])
     (False, 2.0)
     """
-    places = dict(DECIMALS if decimals is None else {**DECIMALS, **decimals})
+    read = {m: (file_decimals(report, m) if m in API_DECIMALS else None) for m in DECIMALS}
+    places = dict(read if decimals is None else {**read, **decimals})
     k = report.shape[2]
     sums: dict[str, npt.NDArray[np.float64]] = {}
     camp: dict[str, npt.NDArray[np.float64]] = {}

@@ -42,6 +42,7 @@ from ._extreme_cells import (
 )
 from ._extreme_results import CONTROL, BoolArray, ExtremeOrders, FloatArray, Sensitivity
 from ._extreme_sensitivity import extreme_order_sensitivity
+from ._precision import file_decimals
 
 __all__ = [
     "ExtremeOrders",
@@ -176,9 +177,10 @@ def extreme_orders(
         raise ValueError(
             f"metric: step {metric!r} carries no engagement triple; {_engaged(report)}"
         )
-    rec = Moments(*triple)  # (report, recipe)
+    places = file_decimals(report, "engagement_total", "engagement_sumsq")
+    rec = Moments(*triple, decimals=places)  # (report, recipe)
     pooled, fallback, bad_camp = _campaign_triple(report, j)
-    camp = Moments(*pooled)  # (report,)
+    camp = Moments(*pooled, decimals=places)  # (report,)
 
     mv, mvc = rec.mean_var(), camp.mean_var()
     with np.errstate(invalid="ignore"):

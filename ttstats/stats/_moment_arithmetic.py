@@ -27,6 +27,8 @@ Alternative = Literal["two-sided", "less", "greater"]
 Axis = int | tuple[int, ...] | None
 
 _EPS = float(np.finfo(np.float64).eps)
+#: A variance is reported where its error bound is at most this share of it.
+RESOLUTION = 0.01
 
 _NO_UNITS = "no units (count = 0)"
 _EMPTY_SUMS = "count is 0 but the sums are not: inconsistent moments"
@@ -440,7 +442,10 @@ def _mean_var_range(m: Moments, entries: FloatArray | None = None) -> tuple[Mean
     numer = ss - square
     bound = ess + (2.0 * np.abs(ts) * ets + ets * ets) / ns + 4.0 * _EPS * (ss + square)
     reasons.flag(numer < -bound, _INCONSISTENT)
-    reasons.flag(~((numer > bound) | ((numer == 0.0) & (bound == 0.0))), _UNRESOLVED)
+    # reported where the sums pin it down to RESOLUTION (1%) of itself, so no digit shown is
+    # an artefact of the printing
+    resolved = (numer * RESOLUTION > bound) | ((numer == 0.0) & (bound == 0.0))
+    reasons.flag(~resolved, _UNRESOLVED)
     unresolved = reasons.text == _UNRESOLVED
     mean = np.where(has_mean, np.where(has_mean, t, 0.0) / np.where(has_mean, n, 1.0), np.nan)
     var = reasons.nan(numer / (ns - 1.0))

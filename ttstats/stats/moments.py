@@ -124,16 +124,18 @@ def moments_mean_var(
     by the :math:`\delta_T^2/c` term (:math:`N` is quadratic in :math:`T`), plus a bound on
     the float64 rounding of :math:`T\cdot T`, :math:`/c` and the subtraction (at most
     :math:`\tfrac12\varepsilon` of :math:`T^2/c`, :math:`T^2/c` and :math:`S + T^2/c`). The
-    variance is reported only where :math:`\hat N > B`: then :math:`N^* > 0` for certain and
-    :math:`|s^2 - s^{2*}| \le B/(c-1)`. Where :math:`-B \le \hat N \le B` the sums cannot
-    tell the variance from 0 (:math:`s^{2*} \le 2B/(c-1)`, no better): ``var`` is NaN with
-    reason ``"variance not resolvable from the reported sums"``; where :math:`\hat N < -B` no
-    set of values has these sums (reason: the same words, adding that they are
-    inconsistent). Nothing is clipped to 0; the one exact zero reported is :math:`\hat N = B = 0` (all values 0 and ``decimals=None``). The
+    variance is reported only where :math:`B \le 0.01\,\hat N`: then :math:`N^* > 0` for
+    certain and :math:`|s^2 - s^{2*}| \le B/(c-1) \le 1\%` of :math:`s^2` (a coarser
+    bound would let the printing decide the leading digits). Where :math:`-B \le \hat N
+    < 100 B` the sums cannot pin the variance down (:math:`s^{2*} \le 101 B/(c-1)`):
+    ``var`` is NaN with reason ``"variance not resolvable from the reported sums"``; where
+    :math:`\hat N < -B` no set of values has these sums (reason: the same words, adding that
+    they are inconsistent). Nothing is clipped to 0; the one exact zero reported is
+    :math:`\hat N = B = 0` (all values 0 and ``decimals=None``). The
     bound trusts T&T's sums up to their printing: its own summation error is not known.
 
     With a mean of :math:`10^7` and 5 decimals, :math:`B \approx 2\cdot10^7\cdot5\cdot10^{-6}
-    = 100`: a variance below about :math:`200/(c-1)` cannot be resolved.
+    = 100`: a variance below about :math:`10^4/(c-1)` is not reported.
 
     Other undefined cells: a NaN input (all NaN); ``count = 0`` (mean and var NaN; with sums
     beyond rounding the moments are inconsistent); ``count = 1`` (var NaN).
