@@ -310,3 +310,27 @@ def test_names_read_the_same_when_every_hash_collides(monkeypatch: pytest.Monkey
     assert [r.segment for r in got.reports] == [r.segment for r in ref.reports]
     np.testing.assert_array_equal(got.count, ref.count)
     np.testing.assert_array_equal(got.engagement_sumsq, ref.engagement_sumsq)
+
+
+@pytest.mark.parametrize("body", ["47<x/>6", "47<x>9</x>6"])
+def test_text_after_an_unknown_element_is_named_not_dropped(body: str) -> None:
+    xml = (
+        '<reports><report><sample start="2024-03-01T00:00" duration="day"><recipe name="A">'
+        f'<step name="Entry">{body}</step></recipe></sample></report></reports>'
+    )
+    with pytest.warns(ttstats.ReportRepairWarning):
+        report = ttstats.read_report(xml)
+    messages = [w.message for w in report.warnings]
+    assert "stray text '6' ignored" in messages
+    assert any(m.startswith("unknown element <x>") for m in messages)
+
+
+def test_seconds_in_a_sample_start_are_said_to_be_dropped() -> None:
+    xml = (
+        '<reports><report><sample start="2024-03-01T00:00:30" duration="day"><recipe name="A">'
+        '<step name="Entry">4</step></recipe></sample></report></reports>'
+    )
+    with pytest.warns(ttstats.ReportRepairWarning, match="has seconds"):
+        report = ttstats.read_report(xml)
+    assert report.samples.start.tolist() == [np.datetime64("2024-03-01T00:00", "m")]
+    assert read_quietly(xml.replace(":30", ":00")).warnings == ()

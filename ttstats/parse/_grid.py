@@ -83,6 +83,19 @@ def parse_starts(
         ),
     )
     s_valid[unreadable] = False
+    # the API writes minutes; seconds other than :00 are dropped, and said so
+    secs = np.asarray(
+        [bool(re.search(r"T[0-9]{2}:[0-9]{2}:(?!00$)[0-9]{2}$", x.strip())) for x in uniq], bool
+    )
+    dropped = valid[secs[inverse] & ~bad[inverse]]
+    warn.each(
+        [unpack(int(p)) for p in s_pos[dropped].tolist()],
+        "sample-seconds",
+        lambda j: (
+            f"<sample> start {starts[int(dropped[j])]!r} has seconds; read to the minute, "
+            "as the API writes them"
+        ),
+    )
     return s_min
 
 
