@@ -298,3 +298,20 @@ def test_closed_standard_input_is_one_line() -> None:
         closed.returncode == 2
         and closed.stderr == b"ttstats: standard input is closed: nothing to read from -\n"
     )
+
+
+def test_inspect_counts_every_warning_not_the_listed_entries(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # 250 unreadable numbers: 200 listed, one entry counts the other 50
+    recipes = "".join(
+        f'<recipe name="R{k}"><step name="Entry"><amount>x{k}</amount></step></recipe>'
+        for k in range(250)
+    )
+    path = tmp_path / "many.xml"
+    path.write_text(
+        f'<reports><report><sample start="2024-03-01T00:00" duration="day">{recipes}'
+        "</sample></report></reports>"
+    )
+    assert main(["inspect", str(path)]) == 0
+    assert "warnings  250 (201 entries listed)" in capsys.readouterr().out

@@ -17,6 +17,7 @@ import importlib
 import importlib.util
 import math
 import os
+import re
 import sys
 import tempfile
 import warnings
@@ -149,6 +150,18 @@ def _shown(name: str) -> str:
     return name if name.isprintable() else repr(name)
 
 
+_MORE = re.compile(r"([0-9]+) more warnings of kind ")
+
+
+def _occurrences(warnings: Sequence[object]) -> int:
+    """How many warnings the file gave: the listed ones, and those an "N more" entry counts."""
+    total = 0
+    for w in warnings:
+        more = _MORE.match(str(getattr(w, "message", "")))
+        total += int(more.group(1)) if more else 1
+    return total
+
+
 def describe(report: Report, label: str) -> str:
     """What a report file holds, as plain text (``ttstats inspect``)."""
     r, s, k, t = report.shape
@@ -181,7 +194,9 @@ def describe(report: Report, label: str) -> str:
         if np.isfinite(arr).any() or np.isfinite(getattr(report.campaign, name)).any()
     ]
     lines.append(f"measures  {', '.join(measures) if measures else 'none'}")
-    lines.append(f"warnings  {len(report.warnings)}")
+    total = _occurrences(report.warnings)
+    listed = "" if total == len(report.warnings) else f" ({len(report.warnings)} entries listed)"
+    lines.append(f"warnings  {total}{listed}")
     for w in report.warnings[:50]:
         lines.append(f"  {w}")
     if len(report.warnings) > 50:
