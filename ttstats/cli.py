@@ -21,7 +21,7 @@ import re
 import sys
 import tempfile
 import warnings
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import BinaryIO, NoReturn
@@ -412,14 +412,23 @@ def _campaign_id(text: str) -> int:
     return int(text)
 
 
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, got {text}")
-    return value
+def _positive(what: str) -> Callable[[str], float]:
+    """An argparse type: a finite number > 0 (``what`` names it in the error)."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"must be a positive {what}, got {text}")
+        return value
+
+    return parse
+
+
+_seconds = _positive("number of seconds")
+_mixing_variance = _positive("number")
 
 
 def _count(text: str) -> int:
@@ -547,16 +556,6 @@ def _split(text: str) -> list[float]:
     if not all(math.isfinite(x) and x > 0 for x in shares):
         raise argparse.ArgumentTypeError(f"shares must be positive numbers, got {text!r}")
     return shares
-
-
-def _mixing_variance(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
-    return value
 
 
 def _one_line(err: object) -> str:

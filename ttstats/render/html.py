@@ -33,7 +33,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from html import escape
 from types import ModuleType
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from .._errors import AggregationWarning, TTStatsError
 from ..analysis.readout_model import RateRow, Readout, Section, Verdict
@@ -480,6 +480,13 @@ class _Painter:
             return ""
         r, label = s.report.index, s.label
         lift_method = cast("LiftMethod", ro.lift_interval)
+        # the series plots of this report: the same metric, entry, report and level
+        series: dict[str, Any] = {
+            "metric": ro.metric,
+            "entry": ro.entry,
+            "report_index": r,
+            "alpha": ro.alpha,
+        }
         figures = [
             self.figure(
                 f"{label}: {ro.metric} per {ro.entry} of each recipe with its {level(ro.alpha)} "
@@ -494,13 +501,7 @@ class _Painter:
                 f"sample, with its {level(ro.alpha)} {ro.lift_interval} band. It shows how the "
                 "lift settled; it is no test (a band that leaves zero early is no evidence).",
                 lambda: plots.plot_cumulative_lift(
-                    ro.report,
-                    ro.control,
-                    metric=ro.metric,
-                    entry=ro.entry,
-                    report_index=r,
-                    alpha=ro.alpha,
-                    method=lift_method,
+                    ro.report, ro.control, **series, method=lift_method
                 ),
                 "cumulative_lift",
             ),
@@ -512,14 +513,7 @@ class _Painter:
                         f"difference of rates with its {level(ro.alpha)} confidence sequence. "
                         "Stopping where a dashed line first crosses alpha is peeking; a solid "
                         "line below it is a valid reason to stop.",
-                        lambda: plots.plot_sequential(
-                            ro.report,
-                            ro.control,
-                            metric=ro.metric,
-                            entry=ro.entry,
-                            report_index=r,
-                            alpha=ro.alpha,
-                        ),
+                        lambda: plots.plot_sequential(ro.report, ro.control, **series),
                         "sequential",
                     )
                 ]
