@@ -110,8 +110,8 @@ def test_every_module_imports() -> None:
 @pytest.mark.parametrize(
     "command",
     [
-        ["ruff", "check", "ttstats", "tests", "benchmarks"],
-        ["ruff", "format", "--check", "ttstats", "tests", "benchmarks"],
+        ["ruff", "check", "."],
+        ["ruff", "format", "--check", "."],
         [sys.executable, "-m", "mypy"],
     ],
     ids=["ruff-check", "ruff-format", "mypy"],
