@@ -574,9 +574,10 @@ def test_no_pyplot_state(
     plot_funnel(example)
     plot_sequential(example, "Control")
     assert plt.get_fignums() == before == []
-    tree = ast.parse(Path(plots.__file__).read_text())
+    trees = [ast.parse(path.read_text()) for path in Path(plots.__file__).parent.glob("*.py")]
     names = {
         alias.name if isinstance(node, ast.Import) else f"{node.module}.{alias.name}"
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, (ast.Import, ast.ImportFrom))
         for alias in node.names
@@ -584,6 +585,7 @@ def test_no_pyplot_state(
     assert not any("pyplot" in name for name in names)
     calls = {
         node.func.attr
+        for tree in trees
         for node in ast.walk(tree)
         if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
     }
