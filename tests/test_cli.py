@@ -136,7 +136,7 @@ def test_every_unreadable_file_is_one_line_naming_it(
             raise PermissionError(13, "Permission denied", str(source))
 
         path.write_bytes(sample("v2-small.xml").read_bytes())
-        monkeypatch.setattr(ttstats.cli, "read_report", refuse)
+        monkeypatch.setattr(ttstats.cli._io, "read_report", refuse)
     else:
         path.write_bytes(sample("error-401.xml").read_bytes())
     args = [command, str(path)] + (

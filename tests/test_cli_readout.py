@@ -11,14 +11,13 @@ import io
 import json
 import subprocess
 import sys
-import types
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 import ttstats
-from ttstats.cli import example_report_path, html_available, main
+from ttstats.cli import example_report_path, main
 from ttstats.render.json import readout_schema
 from ttstats.simulate import ExperimentSpec, LogNormal, with_and_without_extremes
 
@@ -177,19 +176,6 @@ def test_without_extremes_adds_the_sensitivity(
     # a report that is not the same request: one line, status 2
     status, out, err = run([*args, str(sample("v2-small.xml"))], capsys)
     assert_one_line_error(status, out, err, "do not answer the same request")
-
-
-def test_html_is_a_hook(
-    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    if not html_available():
-        status, out, err = run(["readout", "--format", "html"], capsys)
-        assert_one_line_error(status, out, err, "--format html is not available yet")
-    page = types.ModuleType("ttstats.render.html")
-    page.render_html = lambda readout: f"<html>{readout.metric}</html>\n"  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "ttstats.render.html", page)
-    status, out, _ = run(["readout", "--format", "html"], capsys)
-    assert status == 0 and out == f"<html>{ORDER}</html>\n"
 
 
 @pytest.mark.parametrize(

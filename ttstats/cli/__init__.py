@@ -1,0 +1,84 @@
+"""The ``ttstats`` command line.
+
+Every command reads a Performance Report (a path, ``-`` for standard input, or nothing for
+the example report bundled with the package). Problems with the input end in one line on
+standard error and exit status 2, never a traceback.
+
+Commands: ``inspect`` (what a file holds), ``readout`` (the readout of the experiment, as
+text, Markdown, HTML or JSON) and ``check`` (exit status 0 when some recipe beats the control,
+1 when none does); ``fetch`` downloads a report from the API (credentials from the
+environment) and writes it atomically.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from .._errors import ReportMismatchError, ReportParseError, TTApiError, TTStatsError
+from ._commands import FORMATS, describe, render
+from ._io import (
+    EXIT_BAD_INPUT,
+    EXIT_NO,
+    EXIT_OK,
+    Progress,
+    UsageError,
+    example_report_path,
+    load,
+    one_line,
+    write_output,
+)
+from ._options import build_parser
+
+__all__ = [
+    "EXIT_BAD_INPUT",
+    "EXIT_NO",
+    "EXIT_OK",
+    "FORMATS",
+    "Progress",
+    "UsageError",
+    "build_parser",
+    "describe",
+    "example_report_path",
+    "load",
+    "main",
+    "render",
+    "write_output",
+]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        status: int = args.func(args)
+    except TTApiError as err:
+        print(f"ttstats: the file is an API error response: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ReportMismatchError as err:
+        first = getattr(args, "file", None) or "the bundled example"
+        print(f"ttstats: {first} and {args.without_extremes}: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except (ReportParseError, TTStatsError) as err:
+        where = getattr(args, "file", None) or "the bundled example"
+        print(f"ttstats: {where}: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except UsageError as err:
+        print(f"ttstats: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except ValueError as err:  # an option the analysis refuses (e.g. metric = entry)
+        print(f"ttstats: {one_line(err)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except FileNotFoundError as err:
+        print(f"ttstats: no such file: {err.filename}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as err:
+        print(f"ttstats: cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print("ttstats: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return EXIT_OK
+    return status
