@@ -193,6 +193,54 @@ def test_message_child_code_wins_over_status(api: ApiServer, clock: FakeClock) -
     assert (info.value.code, info.value.message) == (403, "Campaign not yours")
 
 
+def _escaped(text: str) -> str:
+    """``text`` as an XML server would write it, escaped by hand (``&apos;`` for the quote)."""
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        text = text.replace(raw, entity)
+    return text.replace("'", "&apos;")
+
+
+@pytest.mark.parametrize(
+    ("secret", "echo"),
+    [
+        (PASSWORD, _escaped(PASSWORD)),
+        (PASSWORD, _escaped(PASSWORD).replace(" ", "\n   ")),  # re-wrapped by the server
+        (PASSWORD, _escaped(PASSWORD).replace(" ", " <b>") + "</b>"),  # a tag inside the echo
+        (PASSWORD, _escaped(PASSWORD).replace("&amp;", "&#38;")),  # a numeric reference
+        ("Zq7  Wv9", "Zq7  Wv9"),  # squeezing white space would change these three
+        ("Zq7\tWv9", "Zq7\tWv9"),
+        ("Zq7\nWv9", "Zq7\nWv9"),
+        ("Zq7<b>Wv9", "Zq7&lt;b&gt;Wv9"),
+        ("Zq7<b>Wv9", "Zq7<b>Wv9"),  # unescaped: removing the tag would change it
+    ],
+    ids=[
+        "escaped",
+        "rewrapped",
+        "tag-inside",
+        "numeric-entity",
+        "double-space",
+        "tab",
+        "newline",
+        "escaped-tag",
+        "raw-tag",
+    ],
+)
+def test_a_message_echoing_the_password_never_shows_it(
+    api: ApiServer, clock: FakeClock, secret: str, echo: str
+) -> None:
+    body = f"<message code='401'>Wrong password: {echo} for ann</message>".encode()
+    api.script(Reply(401, body))
+    req = ReportRequest("acme", "ann@example.com", secret, 4711, "2009-08-03", "2009-08-31")
+    with pytest.raises(TTApiError) as info:
+        fetch(api, clock, req)
+    assert info.value.message.startswith("Wrong password: ***")
+    assert info.value.message.endswith("for ann")
+    text = chain_text(info.value)
+    assert_no_secret(text, secret)
+    for piece in secret.replace("<b>", " ").split():  # no piece of it, however it was reshaped
+        assert piece not in text, (piece, text)
+
+
 @pytest.mark.parametrize("status", [400, 403, 404, 429])
 def test_4xx_without_message_is_an_api_error_without_retry(
     api: ApiServer, clock: FakeClock, status: int

@@ -174,6 +174,8 @@ def test_bad_options_are_refused(options: dict[str, Any], error: type, match: st
         (3, 4.0, TypeError, "campaign_id must be an integer"),
         (4, "2009-8-3", ValueError, "start must be YYYY-MM-DD or YYYY-MM-DDTHH:mm"),
         (4, "2009-08-03 10:00", ValueError, "start must be YYYY-MM-DD"),
+        (4, "\uff12\uff10\uff10\uff19-08-03", ValueError, "start must be YYYY-MM-DD"),  # fullwidth
+        (4, "2009-08-\u0660\u0663", ValueError, "start must be YYYY-MM-DD"),  # Arabic-Indic
         (4, "2009-08-03T10:00:00", ValueError, "start must be YYYY-MM-DD"),
         (4, "2009-02-30", ValueError, "start is not a date in the calendar"),
         (4, "2009-08-03T24:00", ValueError, "start is not a date in the calendar"),
@@ -246,6 +248,13 @@ def test_redact_every_form() -> None:
     cleaned = redact(text, PASSWORD)
     assert_no_secret(cleaned)
     assert cleaned.count("***") == 5
+
+
+def test_redact_matches_the_secret_however_its_white_space_was_reshaped() -> None:
+    secret = "Zq7  Wv9\tXy"
+    for shown in ("Zq7 Wv9 Xy", "Zq7\n Wv9\r\nXy", "Zq7  Wv9\tXy"):
+        assert redact(f"[{shown}]", secret) == "[***]"
+    assert redact("Zq7 Wv8 Xy", secret) == "Zq7 Wv8 Xy"
 
 
 def test_from_env_reads_the_three_variables() -> None:

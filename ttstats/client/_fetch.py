@@ -253,7 +253,7 @@ def _attempt(
             "would carry the password elsewhere: pass the final address as base_url",
             False,
         )
-    message = find_message(body)
+    message = find_message(body, redact)
     if message is not None:
         code = message.code if message.code is not None else (status if status >= 400 else None)
         return _Failure(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 # what may precede the root element: a BOM, an XML declaration, comments, white space
@@ -17,7 +18,7 @@ _START = re.compile(rb"<message(?=[\s/>])([^>]{0,4096}?)(/?)>")
 _CODE_ATTR = re.compile(rb"""\bcode\s*=\s*["']\s*(\d{1,9})\s*["']""")
 _CODE_CHILD = re.compile(rb"<code(?:\s[^<>]*)?>\s*(\d{1,9})\s*</code\s*>")
 # [^<>]: a scan stops at the next '<', so hostile input costs linear time
-_TAG = re.compile(rb"<[^<>]*>")
+_TAG = re.compile(r"<[^<>]*>")
 #: the longest error response looked at
 MAX_MESSAGE = 64 << 10
 
@@ -29,8 +30,13 @@ class Message(NamedTuple):
     code: int | None
 
 
-def find_message(body: bytes) -> Message | None:
+def find_message(body: bytes, redact: Callable[[str], str] | None = None) -> Message | None:
     """The ``<message>`` error response in ``body``, or None when ``body`` is not one.
+
+    ``redact``, when given, masks secrets in the message before anything else touches it:
+    removing tags, unescaping entities and squeezing white space could otherwise turn a
+    secret echoed by the server into a form that no longer matches it. It is applied again
+    after each of those steps.
 
     Examples
     --------
@@ -57,20 +63,26 @@ def find_message(body: bytes) -> Message | None:
         inner = rest if stop < 0 else rest[:stop]
     if code_match is None:
         code_match = _CODE_CHILD.search(inner)
-    inner = _TAG.sub(b" ", _without_code(inner))
-    text = html.unescape(" ".join(inner.decode("utf-8", "replace").split()))
+    mask = redact if redact is not None else _unchanged
+    raw = mask(inner.decode("utf-8", "replace"))
+    stripped = mask(_TAG.sub(" ", _without_code(raw)))
+    text = mask(" ".join(mask(html.unescape(stripped)).split()))
     return Message(text, int(code_match.group(1)) if code_match else None)
 
 
-def _without_code(inner: bytes) -> bytes:
+def _unchanged(text: str) -> str:
+    return text
+
+
+def _without_code(inner: str) -> str:
     """``inner`` without its ``<code>...</code>`` children (in linear time)."""
     kept, pos = [], 0
-    while (start := inner.find(b"<code", pos)) >= 0:
-        stop = inner.find(b"</code", start)
+    while (start := inner.find("<code", pos)) >= 0:
+        stop = inner.find("</code", start)
         if stop < 0:
             break
-        close = inner.find(b">", stop)
+        close = inner.find(">", stop)
         kept.append(inner[pos:start])
         pos = len(inner) if close < 0 else close + 1
     kept.append(inner[pos:])
-    return b" ".join(kept)
+    return " ".join(kept)

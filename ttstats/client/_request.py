@@ -9,6 +9,7 @@ documented order. The wire names that our copy of the documentation lost live in
 from __future__ import annotations
 
 import datetime as dt
+import html
 import os
 import re
 from collections.abc import Mapping
@@ -29,7 +30,7 @@ ENV_CLIENT, ENV_EMAIL, ENV_PASSWORD = "TT_CLIENT", "TT_EMAIL", "TT_PASSWORD"
 #: What a secret is shown as, everywhere.
 MASK = "***"
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2})?")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}(T[0-9]{2}:[0-9]{2})?")
 # Characters sent as they are in a query value besides the unreserved ones: ':' keeps the
 # documented date form YYYY-MM-DDTHH:mm readable, '@' the e-mail address; both are allowed in
 # a query by RFC 3986. Everything else ('&', '=', '+', '%', space, '/', non-ASCII...) is
@@ -110,6 +111,8 @@ def secret_forms(secret: str) -> tuple[str, ...]:
         repr(secret)[1:-1],
         ascii(secret)[1:-1],
         repr(secret.encode("utf-8"))[2:-1],
+        html.escape(secret),
+        html.escape(secret, quote=False),
     }
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
 
@@ -126,8 +129,18 @@ def redact(text: str, secret: str) -> str:
     """
     if not secret:
         return text
-    pattern = "|".join(re.escape(f) for f in secret_forms(secret))
-    return re.sub(pattern, MASK, text, flags=re.IGNORECASE)
+    pattern = "|".join(_loose(f) for f in secret_forms(secret))
+    return re.sub(pattern, MASK, text, flags=re.IGNORECASE) if pattern else text
+
+
+def _loose(form: str) -> str:
+    """A pattern for ``form`` in which each run of white space matches any run of it.
+
+    A message whose white space was squeezed or re-wrapped still shows the secret, so its
+    spaces are matched loosely; white space at either end is dropped (a longer mask is safe).
+    """
+    words = form.split()
+    return r"\s+".join(re.escape(w) for w in words) if words else re.escape(form)
 
 
 def _text(name: str, value: object, *, optional: bool = False) -> str | None:
