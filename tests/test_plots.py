@@ -626,3 +626,52 @@ def test_recipe_colours_are_stable() -> None:
     colours = plots.recipe_colors(["B", "Control", "C"], "Control")
     assert colours == [plots.RECIPE_COLORS[0], plots.CONTROL_COLOR, plots.RECIPE_COLORS[1]]
     assert plots.recipe_colors([], None) == []
+
+
+# ------------------------------------------------------------------------------------------
+# names that matplotlib would read as mathematics
+# ------------------------------------------------------------------------------------------
+DOLLAR_RECIPES = ("Save $5 or $10", "Only $")
+DOLLAR_SEGMENTS = ("Spent > $100", "$x$")
+
+
+def test_dollar_signs_in_names_are_drawn_as_written() -> None:
+    """A recipe, segment or step with ``$`` in it is shown literally: matplotlib would
+    typeset the text between two ``$`` as mathematics, or fail to draw ``$x^$``."""
+    from ttstats.analysis import build_readout
+    from ttstats.render.html import render_html
+    from ttstats.simulate import ExperimentSpec, LogNormal, with_and_without_extremes
+
+    spec = ExperimentSpec(
+        n_samples=5,
+        seed=4,
+        traffic=300.0,
+        recipes=DOLLAR_RECIPES,
+        segments=DOLLAR_SEGMENTS,
+        steps=("Entry", "Cart $^", "Order Confirmation"),
+        revenue=LogNormal(3.5, 0.6),
+        rates=[1.0, 0.5, 0.1],
+        type="visit",
+    )
+    with_xml, without_xml = with_and_without_extremes(spec, planted={"Only $": [5000.0] * 4})
+    report = ttstats.read_report(with_xml)
+    assert report.recipes == DOLLAR_RECIPES
+    readout = build_readout(report, without_extremes=ttstats.read_report(without_xml))
+    page = render_html(readout)  # draws every plot of every report to PNG
+    assert page.count("data:image/png;base64,") == 3 * 5
+    # the labels, as drawn, are the names: as wide as the same text never read as mathematics
+    cmp = ttstats.compare(report, DOLLAR_RECIPES[0])
+    fig = rendered(plot_rates(cmp, report=DOLLAR_SEGMENTS[1]))
+    ax = fig.axes[0]
+    legend = ax.get_legend()
+    texts = [*ax.get_xticklabels(), ax.title, *(legend.get_texts() if legend else [])]
+    names = [" ".join(t.get_text().replace("\\$", "$").split()) for t in ax.get_xticklabels()]
+    assert names == list(DOLLAR_RECIPES)
+    assert ax.title.get_text().replace("\\$", "$") == "$x$: Order Confirmation"
+    for t in texts:
+        line = t.get_text().split("\n")[0]
+        font = t.get_fontproperties()
+        drawn = fig.text(0, 0, line, fontproperties=font)
+        literal = fig.text(0, 0, line.replace("\\$", "$"), fontproperties=font, parse_math=False)
+        width = literal.get_window_extent().width
+        assert drawn.get_window_extent().width == pytest.approx(width, rel=1e-9), line

@@ -177,8 +177,23 @@ def _segment_label(info: ReportInfo) -> str:
     return AGGREGATE_LABEL if info.segment is None else info.segment
 
 
+def plain(text: str) -> str:
+    """``text`` as matplotlib must be given it to show it literally.
+
+    matplotlib reads the text between two ``$`` as mathematics (mathtext), so a recipe named
+    ``"Save $5 or $10"`` would be typeset, or fail to draw; each ``$`` is escaped as ``\\$``,
+    which matplotlib shows as ``$``. Every name from the report goes through this.
+
+    Examples
+    --------
+    >>> plain("Save $5 or $10")
+    'Save \\\\$5 or \\\\$10'
+    """
+    return text.replace("$", r"\$")
+
+
 def _wrap(name: str) -> str:
-    return textwrap.fill(name, _LABEL_WIDTH, break_long_words=False) or name
+    return plain(textwrap.fill(name, _LABEL_WIDTH, break_long_words=False) or name)
 
 
 def _recipe_ticks(ax: Axes, recipes: Sequence[str], control: str) -> None:

@@ -19,6 +19,7 @@ from ._common import (
     _summed,
     _wrap,
     _yerr,
+    plain,
     recipe_colors,
 )
 
@@ -133,7 +134,7 @@ def plot_funnel(
             heights,
             width,
             color=colors[i],
-            label=name,
+            label=plain(name),
             yerr=yerr,
             capsize=2,
             error_kw={"elinewidth": 0.8, "ecolor": "black"},
@@ -144,11 +145,11 @@ def plot_funnel(
     panel.set_ylim(0.0, max(tops) * 1.3)
     panel.set_xticks(where, [_wrap(steps[t]) for t in shown])
     panel.yaxis.set_major_formatter(PercentFormatter(1.0))
-    panel.set_ylabel(f"share of {entry_name} reaching the step")
-    panel.set_title(f"{_segment_label(info)}: funnel")
+    panel.set_ylabel(plain(f"share of {entry_name} reaching the step"))
+    panel.set_title(plain(f"{_segment_label(info)}: funnel"))
     if skipped:
         panel.set_xlabel(
-            f"not shown (count exceeds entries, not a funnel stage): {', '.join(skipped)}",
+            plain(f"not shown (count exceeds entries, not a funnel stage): {', '.join(skipped)}"),
             fontsize=8,
         )
     panel.legend(fontsize=8, loc="upper right")

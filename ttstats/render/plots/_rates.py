@@ -18,6 +18,7 @@ from ._common import (
     _segment_label,
     _summed,
     _yerr,
+    plain,
     recipe_colors,
 )
 
@@ -103,7 +104,7 @@ def _draw_rates(ax: Axes, comp: Comparison, r: int, j: int, *, ylabel: bool) -> 
             ms=8 if is_control else 6,
             color=colors[i],
             capsize=4,
-            label=name,
+            label=plain(name),
         )
         if is_control or not np.isfinite(lift[i]):
             continue
@@ -122,14 +123,17 @@ def _draw_rates(ax: Axes, comp: Comparison, r: int, j: int, *, ylabel: bool) -> 
     _recipe_ticks(ax, comp.recipes, comp.control)
     ax.margins(y=0.12)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    ax.set_title(f"{_segment_label(comp.reports[r])}: {step}")
+    ax.set_title(plain(f"{_segment_label(comp.reports[r])}: {step}"))
     if comp.per_entry[j]:
         what = "per-entry rate (count exceeds entries): no interval"
     else:
         what = f"{1 - comp.alpha:.0%} {comp.method} interval"
     if ylabel:
-        ax.set_ylabel(f"{step} / {comp.entry}\n({what})")
+        ax.set_ylabel(plain(f"{step} / {comp.entry}\n({what})"))
     ax.set_xlabel(
-        f"lift vs {comp.control} above each; * significant ({comp.correction}, alpha={comp.alpha:g})",
+        plain(
+            f"lift vs {comp.control} above each; "
+            f"* significant ({comp.correction}, alpha={comp.alpha:g})"
+        ),
         fontsize=8,
     )

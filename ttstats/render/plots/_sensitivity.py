@@ -22,6 +22,7 @@ from ._common import (
     _segment_label,
     _wrap,
     _yerr,
+    plain,
     recipe_colors,
 )
 
@@ -89,7 +90,7 @@ def plot_sensitivity(
     r = _report_position(s.reports, report_index, "report_index")
     cell = (r, slice(None), j, m)
     colors = recipe_colors(s.recipes, s.control)
-    title = f"{_segment_label(s.reports[r])}: {s.steps[j]} ({measure})"
+    title = plain(f"{_segment_label(s.reports[r])}: {s.steps[j]} ({measure})")
     flipped = np.asarray(s.flipped[cell], dtype=bool)
 
     if ax is None:
@@ -120,7 +121,7 @@ def plot_sensitivity(
                 color=colors[k],
                 mfc="white" if hollow else colors[k],
                 capsize=3,
-                label=f"{s.recipes[k]}, {which}",
+                label=plain(f"{s.recipes[k]}, {which}"),
             )
     lift_ax.axhline(0.0, color="black", lw=0.8)
     lift_ax.set_xlim(-0.5, len(treated) - 0.5)
@@ -138,9 +139,9 @@ def plot_sensitivity(
         if flipped[k]:
             label.set_color(FLIP_COLOR)
     lift_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
-    lift_ax.set_title(f"lift over {s.control}" if ax is None else title)
+    lift_ax.set_title(plain(f"lift over {s.control}") if ax is None else title)
     what = f"{1 - s.alpha:.0%} interval" if measure == "engagement" else "point estimate"
-    lift_ax.set_ylabel(f"lift vs {s.control} ({what})")
+    lift_ax.set_ylabel(plain(f"lift vs {s.control} ({what})"))
     lift_ax.margins(y=0.1)
     lift_ax.legend(handles=_with_without_handles(), fontsize=8)
     return fig

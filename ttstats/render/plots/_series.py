@@ -19,6 +19,7 @@ from ._common import (
     _report_position,
     _root_figure,
     _segment_label,
+    plain,
     recipe_colors,
 )
 
@@ -97,7 +98,9 @@ def plot_cumulative_lift(
         panel.fill_between(
             starts, band[0][:, col], band[1][:, col], color=colors[k], alpha=0.18, lw=0
         )
-        panel.plot(starts, lift[:, col], marker="o", ms=3, color=colors[k], label=report.recipes[k])
+        panel.plot(
+            starts, lift[:, col], marker="o", ms=3, color=colors[k], label=plain(report.recipes[k])
+        )
     panel.axhline(0.0, color="black", lw=0.8)
     locator = _dates.AutoDateLocator()
     panel.xaxis.set_major_locator(locator)
@@ -105,9 +108,9 @@ def plot_cumulative_lift(
     panel.yaxis.set_major_formatter(PercentFormatter(1.0))
     metric_name = res.metric
     panel.set_title(
-        f"{_segment_label(report.reports[r])}: cumulative lift of {metric_name} vs {control}"
+        plain(f"{_segment_label(report.reports[r])}: cumulative lift of {metric_name} vs {control}")
     )
-    panel.set_ylabel(f"lift of {metric_name} / {entry}\n({1 - alpha:.0%} {method} interval)")
+    panel.set_ylabel(plain(f"lift of {metric_name} / {entry}\n({1 - alpha:.0%} {method} interval)"))
     panel.set_xlabel("sample start (running totals up to the sample)")
     panel.legend(fontsize=8)
     return fig
@@ -166,11 +169,13 @@ def plot_sequential(
     for k in treated:
         name = report.recipes[k]
         fixed, valid = res.p_value[r][grid][:, k], res.av_p_value[r][grid][:, k]
-        left.plot(starts, fixed, ls="--", color=colors[k], label=f"{name}: fixed-horizon")
-        left.plot(starts, valid, color=colors[k], label=f"{name}: always-valid")
+        left.plot(starts, fixed, ls="--", color=colors[k], label=plain(f"{name}: fixed-horizon"))
+        left.plot(starts, valid, color=colors[k], label=plain(f"{name}: always-valid"))
         low, high = res.cs_low[r][grid][:, k], res.cs_high[r][grid][:, k]
         right.fill_between(starts, low, high, color=colors[k], alpha=0.18, lw=0)
-        right.plot(starts, res.diff[r][grid][:, k], marker="o", ms=3, color=colors[k], label=name)
+        right.plot(
+            starts, res.diff[r][grid][:, k], marker="o", ms=3, color=colors[k], label=plain(name)
+        )
     left.axhline(alpha, color="black", lw=0.8)
     left.set_yscale("log")
     left.set_ylabel(f"p-value of the running totals (alpha {alpha:g})")
@@ -178,8 +183,8 @@ def plot_sequential(
     right.yaxis.set_major_formatter(PercentFormatter(1.0))
     right.set_ylabel(f"difference of rates ({1 - alpha:.0%} confidence sequence)")
     label = _segment_label(report.reports[r])
-    left.set_title(f"{label}: {res.metric}, fixed-horizon vs always-valid")
-    right.set_title(f"{label}: difference from {control}")
+    left.set_title(plain(f"{label}: {res.metric}, fixed-horizon vs always-valid"))
+    right.set_title(plain(f"{label}: difference from {control}"))
     for panel in (left, right):
         locator = _dates.AutoDateLocator()
         panel.xaxis.set_major_locator(locator)
