@@ -7,6 +7,7 @@ from dataclasses import replace
 
 import jsonschema
 import numpy as np
+import pytest
 
 import ttstats
 from ttstats.analysis.campaign import check_campaign
@@ -66,6 +67,40 @@ def test_rounding_alone_is_not_a_gap() -> None:
     assert not check_campaign(ttstats.read_report(bigger)).consistent
     off_by_one = xml.replace("<amount>7.0", "<amount>8.0")  # whole numbers must match exactly
     assert not check_campaign(ttstats.read_report(off_by_one)).consistent
+
+
+def test_revenue_printed_to_tens() -> None:
+    """Revenue written as 1e1 and 2e1 (to tens: decimals -1), the summary 32: the gap of
+    2 is within 3 * 0.5 * 10 = 15 (by hand), not within 3 * 0.5 had the file printed units;
+    5e1 (a gap of 20) is beyond either."""
+    xml = (
+        '<reports><report><sample start="2009-08-01T00:00" duration="day">'
+        '<recipe name="A"><step name="E"><amount>3</amount><revenue>1e1</revenue></step></recipe>'
+        '<recipe name="B"><step name="E"><amount>4</amount><revenue>2e1</revenue></step></recipe>'
+        '<recipe name="Campaign"><step name="E"><amount>7</amount><revenue>32</revenue>'
+        "</step></recipe></sample></report></reports>"
+    )
+    report = ttstats.read_report(xml)
+    assert report.decimals["revenue"] == -1
+    assert check_campaign(report).consistent
+    assert not check_campaign(report, decimals={"revenue": 0}).consistent  # 2 > 1.5
+    assert not check_campaign(ttstats.read_report(xml.replace(">32<", ">5e1<"))).consistent
+
+
+@pytest.mark.parametrize(
+    ("decimals", "error", "match"),
+    [
+        ({"revenue": "x"}, TypeError, r"decimals\['revenue'\] must be an integer or None"),
+        ({"revenue": 2.0}, TypeError, r"decimals\['revenue'\] must be an integer"),
+        ({"revenue": True}, TypeError, r"decimals\['revenue'\] must be an integer"),
+        ({"price": 2}, ValueError, r"'price' is not a measure; measures are \['count'"),
+        (5, TypeError, "decimals must be a dict of measure to int or None"),
+    ],
+)
+def test_bad_decimals_are_refused(decimals: object, error: type, match: str) -> None:
+    report = ttstats.read_report(sample("v2-small.xml"))
+    with pytest.raises(error, match=match):
+        check_campaign(report, decimals=decimals)  # type: ignore[arg-type]
 
 
 def _xml(a: str, b: str, campaign: str | None) -> str:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import stats
 
 import ttstats
 from ttstats.simulate import ExperimentSpec, Poisson, simulate, write_xml
@@ -149,3 +150,37 @@ def test_numbers_read_as_python_reads_them(texts: list[str]) -> None:
             assert d == len(m.group(1) or "") - int(m.group(2) or 0), text
         else:
             assert np.isnan(value) and d == NO_DECIMALS, text
+
+
+def test_sums_in_exponent_notation_are_analysed() -> None:
+    """Negative decimals reach the analysis: engaged values 0, 1000, 2000 in A and 0, 1500,
+    3000 in B, their sums printed in exponent notation. Means 1000 and 1500, standard
+    deviations 1000 and 1500 (by hand); the Welch test is scipy's on those summary statistics. The sums of squares are
+    printed to tens (-1), fine enough to resolve those variances (test_stats_moments)."""
+
+    def recipe(name: str, entries: int, units: int, total: str, sumsq: str) -> str:
+        return (
+            f'<recipe name="{name}"><step name="Entry"><amount>{entries}</amount></step>'
+            f'<step name="Order"><amount>{units}</amount><revenue>0</revenue>'
+            f'<engagement count="{units}" total="{total}" sumOfSquares="{sumsq}"/></step>'
+            "</recipe>"
+        )
+
+    xml = (
+        '<reports><report resolution="day" type="visit">'
+        '<sample start="2009-08-01T00:00" duration="day">'
+        + recipe("A", 10, 3, "3.000e3", "5.00000e6")
+        + recipe("B", 10, 3, "4.500e3", "1.125000e7")
+        + recipe("Campaign", 20, 6, "7.500e3", "1.625000e7")
+        + "</sample></report></reports>"
+    )
+    report = ttstats.read_report(xml)
+    assert report.decimals == {"revenue": 0, "engagement_total": 0, "engagement_sumsq": -1}
+    frame = ttstats.compare_means(report, "A", metric="Order", per="engaged").to_frame()
+    np.testing.assert_allclose(frame["mean"], [1000.0, 1500.0], rtol=1e-12)
+    np.testing.assert_allclose(frame["std"], [1000.0, 1500.0], rtol=1e-12)
+    expected = stats.ttest_ind_from_stats(1500.0, 1500.0, 3, 1000.0, 1000.0, 3, equal_var=False)
+    assert frame["p_value"].iloc[1] == pytest.approx(expected.pvalue, rel=1e-9)
+    assert ttstats.check_campaign(report).consistent
+    extreme = ttstats.extreme_orders(report, control="A", metric="Order").to_frame()
+    np.testing.assert_allclose(extreme["mean"], [1000.0, 1500.0], rtol=1e-12)

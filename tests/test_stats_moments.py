@@ -232,6 +232,20 @@ def test_exact_zero_variance_only_from_exact_zeros() -> None:
     assert moments_mean_var(4, 12.0, 36.0).reason.item() == UNRESOLVED
 
 
+def test_sums_printed_to_tens_and_hundreds() -> None:
+    """Negative decimals: sums printed in exponent notation ("5.0e6" is -5: to 100,000s).
+
+    Values 0, 1000, 2000: T = 3000, S = 5e6, S - T^2/3 = 2e6, variance 1e6, by hand. Printed
+    to tens (decimals -1) the error bound is 5 + 2 * 3000 * 5 / 3 = 10,005, under 1% of 2e6;
+    printed to hundreds (-2) it is 100,050, over it: then the variance is not resolvable.
+    """
+    tens = moments_mean_var(3, 3000.0, 5e6, decimals=-1)
+    assert (float(tens.mean), float(tens.var), bool(tens.reliable)) == (1000.0, 1e6, True)
+    hundreds = moments_mean_var(3, 3000.0, 5e6, decimals=-2)
+    assert float(hundreds.mean) == 1000.0 and np.isnan(hundreds.var)
+    assert hundreds.reason.item() == UNRESOLVED
+
+
 def test_per_entry_undefined_cells() -> None:
     res = per_entry_moments(
         [5, 0, 1, 0], [10.0, 0.0, 3.0, 0.0], [30.0, 0.0, 9.0, 0.0], [4, 0, 1, 2]
@@ -260,7 +274,7 @@ def test_broadcasting_and_zero_d_results() -> None:
         ({"count": np.inf}, "count"),
         ({"total": np.inf}, "total"),
         ({"sumsq": -1.0}, "sumsq"),
-        ({"decimals": -1}, "decimals"),
+        ({"decimals": -301}, "decimals"),
         ({"decimals": 2.5}, "decimals"),
         ({"decimals": True}, "decimals"),
     ],

@@ -8,6 +8,7 @@ deleted experience left out of the report is the usual cause) or the other way r
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -157,7 +158,7 @@ def check_campaign(
     (False, 2.0)
     """
     read = {m: (file_decimals(report, m) if m in API_DECIMALS else None) for m in DECIMALS}
-    places = dict(read if decimals is None else {**read, **decimals})
+    places = dict(read if decimals is None else {**read, **_decimals_arg(decimals)})
     k = report.shape[2]
     sums: dict[str, npt.NDArray[np.float64]] = {}
     camp: dict[str, npt.NDArray[np.float64]] = {}
@@ -176,3 +177,20 @@ def check_campaign(
         gaps[m] = summary - total
         tols[m] = np.where(np.isnan(tol), np.inf, tol)
     return CampaignCheck(report, sums, camp, gaps, tols)
+
+
+def _decimals_arg(decimals: object) -> dict[str, int | None]:
+    """``decimals`` checked: measure names mapped to an integer (negative for tens,
+    hundreds...) or None."""
+    if not isinstance(decimals, Mapping):
+        raise TypeError(f"decimals must be a dict of measure to int or None, got {decimals!r}")
+    out: dict[str, int | None] = {}
+    for name, places in decimals.items():
+        if name not in DECIMALS:
+            raise ValueError(f"decimals: {name!r} is not a measure; measures are {list(DECIMALS)}")
+        if places is not None and (
+            isinstance(places, bool) or not isinstance(places, (int, np.integer))
+        ):
+            raise TypeError(f"decimals[{name!r}] must be an integer or None, got {places!r}")
+        out[name] = None if places is None else int(places)
+    return out

@@ -118,7 +118,8 @@ class Moments:
     total, sumsq : array_like
         :math:`\sum x` (real) and :math:`\sum x^2` (>= 0); all three broadcast together.
     decimals : int or None
-        Decimals the sums were printed with (T&T: 5); ``None`` for exact sums.
+        Decimals the sums were printed with (T&T: 5; negative for a value printed to tens,
+        hundreds..., as ``1.5e3`` is: -2); ``None`` for exact sums.
 
     Attributes
     ----------
@@ -135,7 +136,7 @@ class Moments:
     ------
     ValueError
         Negative, fractional or infinite counts; infinite totals; negative or infinite sums of
-        squares; ``decimals`` not a non-negative integer or None.
+        squares; ``decimals`` not an integer in [-300, 300] or None.
 
     Notes
     -----
@@ -339,11 +340,11 @@ def _validated(
     if decimals is None:
         delta = 0.0
     elif isinstance(decimals, (int, np.integer)) and not isinstance(decimals, bool):
-        if decimals < 0:
-            raise ValueError(f"decimals must be a non-negative integer or None, got {decimals}")
+        if not -300 <= decimals <= 300:
+            raise ValueError(f"decimals must be an integer in [-300, 300] or None, got {decimals}")
         delta = 0.5 * 10.0 ** -int(decimals)
     else:
-        raise ValueError(f"decimals must be a non-negative integer or None, got {decimals!r}")
+        raise ValueError(f"decimals must be an integer or None, got {decimals!r}")
     c = v.counts(count, names[0])
     t = v.real(total, names[1])
     s = v.nonnegative(sumsq, names[2])

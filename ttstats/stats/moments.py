@@ -91,7 +91,8 @@ def moments_mean_var(
     total, sumsq : array_like
         :math:`T = \sum x` and :math:`S = \sum x^2`; all three broadcast together.
     decimals : int or None
-        Decimals the sums were printed with (the API writes 5); ``None`` for exact sums.
+        Decimals the sums were printed with (the API writes 5; negative for sums printed to
+        tens, hundreds..., as ``1.5e3`` is: -2); ``None`` for exact sums.
 
     Returns
     -------
@@ -102,7 +103,7 @@ def moments_mean_var(
     ------
     ValueError
         Negative, fractional or infinite counts, an infinite total, a negative or infinite
-        ``sumsq``, or ``decimals`` not a non-negative integer or None.
+        ``sumsq``, or ``decimals`` not an integer in [-300, 300] or None.
 
     Notes
     -----
