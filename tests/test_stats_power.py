@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from scipy import optimize
+from scipy import optimize, special
 from scipy.stats import norm
 from statsmodels.stats.proportion import (
     power_proportions_2indep,
@@ -155,6 +155,46 @@ def test_samples_to_detect_drops_and_edges() -> None:
         "never detectable at this traffic: an arm gets no more entries",
     ]
     assert np.isnan(res.samples[2:]).all()
+
+
+def _equal_arms_samples(lift: float, q: float, rate: float, scale: float = 1.0) -> float:
+    """Samples at ``rate`` entries per arm per sample, none yet, equal arms: the criterion
+    solved by hand, n = ((z_a sqrt(2 pbar(1 - pbar)) + z_b sqrt(v_c + v_t)) / delta)^2 with
+    the rates given as multiples of ``scale`` (the factors 1 - p are 1 to float64 at 1e-300)."""
+    z_a, z_b = float(special.ndtri(0.975)), float(special.ndtri(0.8))
+    p_t = q * (1 + lift)
+    pbar = (q + p_t) / 2
+    sd = z_a * math.sqrt(2 * pbar * (1 - pbar * scale)) + z_b * math.sqrt(
+        q * (1 - q * scale) + p_t * (1 - p_t * scale)
+    )
+    return (sd / (p_t - q)) ** 2 / scale / rate
+
+
+@pytest.mark.parametrize(
+    ("lift", "q", "rate", "scale"),
+    [
+        (1e-10, 0.05, 100.0, 1.0),  # 3e20 samples: past 2**64, where the search used to stop
+        (0.1, 1e-12, 1e6, 1.0),
+        (0.1, 1.0, 1e6, 1e-300),  # a control rate of 1e-300: no underflow to "detectable"
+    ],
+)
+def test_samples_to_detect_far_beyond_any_experiment(
+    lift: float, q: float, rate: float, scale: float
+) -> None:
+    res = samples_to_detect(lift, q * scale, rate, rate)
+    assert res.reason.item() == ""
+    # the difference p_t - p_c loses digits to rounding at lift 1e-10: rel 1e-5
+    assert float(res.samples) == pytest.approx(_equal_arms_samples(lift, q, rate, scale), rel=1e-5)
+
+
+def test_samples_to_detect_beyond_counting_is_nan_with_reason() -> None:
+    res = samples_to_detect([1e-17, 0.1, 0.1], [0.05, 1e-299, 1e-300], 1.0, 1.0)
+    assert np.isnan(res.samples).all()
+    assert res.reason.tolist() == [
+        "the lift is below the precision of the rate: p_c * (1 + lift) equals p_c",
+        "more samples than float64 can count (over 1e300): never detectable in practice",
+        "more samples than float64 can count (over 1e300): never detectable in practice",
+    ]
 
 
 @settings(max_examples=50, deadline=None)

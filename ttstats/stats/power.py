@@ -18,6 +18,8 @@ _ABOVE_ONE = "no detectable lift: the treatment rate would have to exceed 1"
 _LIFT_ZERO = "a lift of 0 is never detectable"
 _TREATMENT_RANGE = "treatment rate p_c * (1 + lift) lies outside [0, 1]"
 _NEVER = "never detectable at this traffic: an arm gets no more entries"
+_LIFT_LOST = "the lift is below the precision of the rate: p_c * (1 + lift) equals p_c"
+_BEYOND = "more samples than float64 can count (over 1e300): never detectable in practice"
 _NEWTON_RTOL = 64 * float(np.finfo(np.float64).eps)  # 1.4e-14
 
 
@@ -37,9 +39,15 @@ def _gap(
     alternative.
     """
     pooled = (n_c * p_c + n_t * p_t) / (n_c + n_t)
-    null = pooled * (1.0 - pooled) * (1.0 / n_c + 1.0 / n_t)
-    alt = p_c * (1.0 - p_c) / n_c + p_t * (1.0 - p_t) / n_t
-    out: FloatArray = np.abs(p_t - p_c) - z_alpha * np.sqrt(null) - z_power * np.sqrt(alt)
+    # each standard deviation as (rate part) * (size part), so that a tiny rate over a large
+    # sample does not underflow to 0 (1e-300 / 1e23 is below float64's smallest normal)
+    inverse = 1.0 / n_c + 1.0 / n_t
+    null_sd = np.sqrt(pooled * (1.0 - pooled)) * np.sqrt(inverse)
+    var_c, var_t = p_c * (1.0 - p_c), p_t * (1.0 - p_t)
+    scale = np.maximum(var_c, var_t)
+    safe = np.where(scale > 0, scale, 1.0)
+    alt_sd = np.sqrt(scale) * np.sqrt(var_c / safe / n_c + var_t / safe / n_t)
+    out: FloatArray = np.abs(p_t - p_c) - z_alpha * null_sd - z_power * alt_sd
     return out
 
 
@@ -288,9 +296,10 @@ def samples_to_detect(
     grows with :math:`m`; the answer is the smallest whole :math:`m \ge 0` with
     :math:`G \ge 0`: 0 when already detectable (and at least 1 while an arm has no entries),
     else :math:`\lceil m^* \rceil` for the root :math:`m^*`, bracketed by doubling and found
-    for every cell at once. NaN with reason: NaN input, :math:`p_c = 0`, a lift of 0,
-    :math:`p_t` outside [0, 1], or never (an arm without entries and without traffic, or a
-    bound that more traffic in one arm alone cannot reach).
+    for every cell at once. NaN with reason: NaN input, :math:`p_c = 0`, a lift of 0 (or one
+    lost to rounding, :math:`p_t = p_c` in float64), :math:`p_t` outside [0, 1], or never (an
+    arm without entries and without traffic, a bound that more traffic in one arm alone
+    cannot reach, or more than about 1e300 samples).
 
     References
     ----------
@@ -321,6 +330,7 @@ def samples_to_detect(
     with np.errstate(invalid="ignore"):
         pt = q * (1.0 + lf)
         reasons.flag((pt < 0) | (pt > 1), _TREATMENT_RANGE)
+    reasons.flag((pt == q) & (lf != 0), _LIFT_LOST)
     reasons.flag(((nc == 0) & (rc == 0)) | ((nt == 0) & (rt == 0)), _NEVER)
     ok = reasons.ok
     cells = [np.broadcast_to(x, shape)[ok] for x in (q, pt, rc, rt, nc, nt, za)]
@@ -343,13 +353,16 @@ def samples_to_detect(
             gap(np.where((rcs > 0) | (rts > 0), 1e300, 0.0), every),
         )
     reach = far > 0
-    # bracket the root by doubling (a million years of hourly samples is 2**33)
+    # bracket the root by doubling (a million years of hourly samples is 2**33); a cell still
+    # short at 2**997 (1.3e300) is beyond counting
     high = np.ones(qs.size)
-    for _ in range(64):
+    for _ in range(998):
         short = reach & (gap(high, every) < 0)
         if not short.any():
             break
         high = np.where(short, 2.0 * high, high)
+    beyond = reach & (gap(high, every) < 0)
+    reach &= ~beyond
     low = np.zeros(qs.size)
     need = reach & (now < 0)
     root = np.full(qs.size, np.nan)
@@ -367,5 +380,8 @@ def samples_to_detect(
     samples = np.where(reach | (now >= 0), samples, np.nan)
     out = np.full(shape, np.nan)
     out[ok] = samples
+    far_out = np.zeros(shape, dtype=bool)
+    far_out[ok] = beyond
+    reasons.flag(far_out, _BEYOND)
     reasons.flag(ok & np.isnan(out), _NEVER)
     return SamplesToDetect(reasons.nan(out), reasons.text)
