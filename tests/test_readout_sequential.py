@@ -62,6 +62,15 @@ def test_json_carries_the_always_valid_and_bayesian_numbers(report: ttstats.Repo
     assert verdict["sequential_text"].startswith(
         f"always-valid: wins, adjusted p = {comp.av_p_adjusted[agg_banner]:.4f}"
     )
+    # the p-value is adjusted over the family of (recipe, step) comparisons, the confidence
+    # sequence is not, and says so
+    family = int(np.isfinite(comp.p_value[verdict["report"]]).sum())
+    assert family == 10  # 2 recipes x 5 steps
+    low, high = comp.cs_low[agg_banner] * 100, comp.cs_high[agg_banner] * 100
+    assert verdict["sequential_text"].endswith(
+        f"the difference is {low:+.2f} to {high:+.2f} points at every look "
+        f"(95% confidence sequence, not adjusted for the {family} comparisons)"
+    )
 
 
 def test_sequential_readout_acts_on_the_always_valid_verdicts(report: ttstats.Report) -> None:
@@ -104,7 +113,9 @@ def test_decide_sequential_and_the_check_command(
     assert f"always-valid adjusted p = {comp.av_p_adjusted[banner]:.4f}" in got.reason
     # the always-valid view shows its confidence sequence, not the fixed-horizon interval
     low, high = comp.cs_low[banner] * 100, comp.cs_high[banner] * 100
-    assert f"difference {low:+.2f} to {high:+.2f} points, 95% confidence sequence" in got.reason
+    # ... unadjusted, unlike the p-value beside it
+    shown = f"difference {low:+.2f} to {high:+.2f} points, 95% confidence sequence, unadjusted"
+    assert shown in got.reason
     assert "CI" not in got.reason
     assert decide(report, control="Control", metric=ORDER, segment="New visitors").passed
     base = ["check", str(example_report_path()), "--control", "Control", "--metric", ORDER]

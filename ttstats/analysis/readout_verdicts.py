@@ -215,6 +215,7 @@ def verdicts(
                 alpha=comp.alpha,
                 correction=comp.correction,
                 note=str(comp.note[at]),
+                family=round(comp.alpha / float(comp.mdl_alpha[r])),
             )
             samples = float(more[r, k]) if waiting else float("nan")
             why = str(reason[r, k]) if waiting and np.isnan(samples) else ""
@@ -331,7 +332,7 @@ def decision_reason(
         if sequential:  # the always-valid view: its confidence sequence, not a fixed interval
             band = (
                 f"difference {v.cs_low * 100:+.2f} to {v.cs_high * 100:+.2f} points, "
-                f"{level(alpha)} confidence sequence"
+                f"{level(alpha)} confidence sequence, unadjusted"
                 if np.isfinite(v.cs_low) and np.isfinite(v.cs_high)
                 else "no confidence sequence"
             )

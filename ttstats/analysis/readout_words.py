@@ -179,14 +179,21 @@ def sequential_text(
     alpha: float,
     correction: str,
     note: str = "",
+    family: int = 1,
 ) -> str:
     """The always-valid verdict of one recipe, in words.
+
+    The p-value is adjusted over the ``family`` comparisons; the confidence sequence is not
+    (it is that of the one comparison), and says so when the family holds more than one.
 
     Examples
     --------
     >>> sequential_text("wins", av_p_adjusted=0.0153, cs_low=0.0025, cs_high=0.0152,
     ...                 alpha=0.05, correction="holm")
     'always-valid: wins, adjusted p = 0.0153 (Holm); the difference is +0.25 to +1.52 points at every look (95% confidence sequence)'
+    >>> sequential_text("no verdict yet", av_p_adjusted=0.2055, cs_low=0.0009, cs_high=0.0173,
+    ...                 alpha=0.05, correction="holm", family=4)[-75:]
+    'at every look (95% confidence sequence, not adjusted for the 4 comparisons)'
     """
     if outcome == UNDEFINED:
         return f"always-valid: {UNDEFINED}: {note or 'the always-valid test is not defined'}"
@@ -194,7 +201,12 @@ def sequential_text(
     if defined(cs_low) and defined(cs_high):
         band = (
             f"; the difference is {cs_low * 100:+.2f} to {cs_high * 100:+.2f} points at every "
-            f"look ({level(alpha)} confidence sequence)"
+            f"look ({level(alpha)} confidence sequence"
+            + (
+                f", not adjusted for the {family} comparisons)"
+                if family > 1 and correction != "none"
+                else ")"
+            )
         )
     return (
         f"always-valid: {outcome}, adjusted p {p_is(av_p_adjusted)} "

@@ -512,7 +512,9 @@ class _Painter:
                         "totals (dashed) against the always-valid one (solid), and the "
                         f"difference of rates with its {level(ro.alpha)} confidence sequence. "
                         "Stopping where a dashed line first crosses alpha is peeking; a solid "
-                        "line below it is a valid reason to stop.",
+                        "line below alpha is a valid reason to stop for one comparison on its "
+                        "own. Both lines are unadjusted: with several comparisons, act on the "
+                        "adjusted always-valid p-values of the table.",
                         lambda: plots.plot_sequential(ro.report, ro.control, **series),
                         "sequential",
                     )

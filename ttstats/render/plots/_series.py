@@ -154,7 +154,9 @@ def plot_sequential(
     The numbers are :func:`ttstats.cumulative`'s. Stopping the first time the dashed line
     crosses ``alpha`` is peeking and finds effects that are not there far more often than
     ``alpha``; the solid line never rises, and crossing it is a valid reason to stop
-    (:func:`ttstats.stats.always_valid_pvalue`).
+    (:func:`ttstats.stats.always_valid_pvalue`) for one comparison on its own. The p-values and
+    the confidence sequence are not adjusted for multiple comparisons: with several recipes,
+    decide on the adjusted always-valid p-values (``compare(..., sequential=True)``).
     """
     r = _report_position(report.reports, report_index, "report_index")
     res, grid, treated = _series(report, control, metric, entry, r, alpha=alpha, method="delta")
