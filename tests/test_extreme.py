@@ -248,7 +248,29 @@ def test_planted_extremes_carry_the_change_and_flip_the_verdict(
     flips = res.flips()
     assert list(flips.columns) == list(frame.columns)
     hit = flips[(flips["report"] == 2) & (flips["recipe"] == B) & (flips["step"] == ORDER)]
-    assert hit["measure"].tolist() == ["engagement"]
+    # revenue per entry: Welch's test on the orders with the entries without one as 0 (the
+    # order step's engagement triple holds the order values), as compare_means does
+    rev = frame[(frame["step"] == ORDER) & (frame["measure"] == "revenue")]
+    rev_b = rev[(rev["report"] == 2) & (rev["recipe"] == B)].iloc[0]
+    entries = np.nansum(w.count[2, :, :, 0], axis=0)
+    verdicts = []
+    for excluded, suffix in ((False, "with"), (True, "without")):
+        a, b = (raw_orders(planted, 2, k, excluded=excluded) for k in (0, 1))
+        pa, pb = (
+            np.concatenate([x, np.zeros(int(n) - x.size)])
+            for x, n in ((a, entries[0]), (b, entries[1]))
+        )
+        assert rev_b[f"mean_{suffix}"] == pytest.approx(np.mean(pb), rel=1e-9)
+        welch = stats.ttest_ind(pb, pa, equal_var=False)
+        assert rev_b[f"p_value_{suffix}"] == pytest.approx(welch.pvalue, rel=1e-6)
+        significant = welch.pvalue < 0.05
+        verdicts.append(
+            ("higher" if welch.statistic > 0 else "lower") if significant else "not significant"
+        )
+        assert rev_b[f"verdict_{suffix}"] == verdicts[-1]
+    assert hit["measure"].tolist() == ["engagement"] + (
+        ["revenue"] if verdicts[0] != verdicts[1] else []
+    )
     # means and p-values from the raw orders, with and without
     for excluded, suffix in ((False, "with"), (True, "without")):
         a, b = (raw_orders(planted, 2, k, excluded=excluded) for k in (0, 1))

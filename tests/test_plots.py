@@ -526,11 +526,19 @@ def test_sensitivity_without_flip_and_revenue_points(planted: Any) -> None:
     assert "Segment 1" in ax.get_title()
     assert not planted.flipped[0, 1, planted.steps.index(ORDER), 0]
     assert ticks(ax) == ["Experience B"] and not ax.patches
+    # revenue per entry of the order step: its engagement holds the order values, so intervals
     fig = rendered(plot_sensitivity(planted, measure="revenue"))
     lift_ax = fig.axes[1]
-    assert "point estimate" in lift_ax.get_ylabel()
+    assert "95% interval" in lift_ax.get_ylabel()
     cell = (-1, 1, planted.steps.index(ORDER), 1)
     assert point(errorbars(lift_ax)[0])[1] == pytest.approx(planted.lift_with[cell])
+    low, high = planted.lift_low_with[cell], planted.lift_high_with[cell]
+    assert bar_span(errorbars(lift_ax)[0]) == pytest.approx((low, high))
+    # revenue on the entry step: a total without order values, a point estimate
+    fig = rendered(plot_sensitivity(planted, step="Entry", measure="revenue"))
+    lift_ax = fig.axes[1]
+    assert "point estimate" in lift_ax.get_ylabel()
+    assert np.isnan(bar_span(errorbars(lift_ax)[0])).all()
 
 
 def test_sensitivity_of_v2_small_against_itself(small: ttstats.Report) -> None:

@@ -195,7 +195,8 @@ class Sensitivity:
     Cell arrays are read-only, shaped ``(report, recipe, step, measure)`` with the measures
     :data:`SENSITIVITY_MEASURES`: ``"engagement"`` (the step's engagement triple: mean per
     unit with a value, Welch's test and the lift interval) and ``"revenue"`` (revenue per
-    entry, a point estimate: revenue has no sum of squares).
+    entry: Welch's test and the lift interval where the step's engagement triple holds its
+    order values, else a point estimate, since a revenue total has no sum of squares).
 
     Attributes
     ----------

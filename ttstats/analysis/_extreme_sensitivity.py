@@ -5,14 +5,16 @@ Public through :mod:`ttstats.analysis.extreme`.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
-from .._errors import ReportMismatchError
+from .._errors import AggregationWarning, ReportMismatchError
 from ..parse import Report
 from ..stats import Moments
+from ._compare_means import REVENUE, compare_means
 from ._extreme_cells import (
     TRIPLE,
     alpha_level,
@@ -26,11 +28,9 @@ from ._extreme_cells import (
     valid_triples,
     verdict_text,
 )
-from ._extreme_results import CONTROL, UNDEFINED, BoolArray, FloatArray, Sensitivity
+from ._extreme_results import CONTROL, BoolArray, FloatArray, Sensitivity
 from ._precision import file_decimals
 
-#: Decimals of the API's engagement sums and of its revenue.
-NOTE_REVENUE = "revenue: no sum of squares, point estimates only"
 NOTE_NO_SHARE = "share: the Campaign total did not change beyond rounding"
 
 
@@ -85,9 +85,12 @@ def extreme_order_sensitivity(
     value, lift :math:`\bar x_t/\bar x_c - 1` with the delta-method interval on the log
     ratio (:meth:`~ttstats.stats.Moments.lift_interval`), and the verdict of Welch's test
     against the control at ``alpha``: ``"higher"``, ``"lower"`` or ``"not significant"``.
-    *Revenue*: revenue per entry (the first step's count), a point estimate and its lift;
-    without a sum of squares no interval or test is possible, so its verdict is
-    ``"undefined"``.
+    *Revenue*: revenue per entry (the first step's count) and its lift, exactly as
+    :func:`~ttstats.compare_means` with ``metric="revenue"`` computes them: where the step's
+    engagement triple holds its order values (it adds up to the revenue), Welch's test on the
+    orders with the entries without an order counted as 0, with the delta-method interval of
+    the lift; where the file gives the revenue total alone (no sum of squares), a point
+    estimate, no interval or test, and the verdict ``"undefined"``.
 
     A verdict *flips* when both are defined and they differ. The *share of change* of a
     recipe is :math:`\Delta T_r / \Delta T_{\mathrm{Campaign}}` with
@@ -116,11 +119,12 @@ def extreme_order_sensitivity(
     >>> res = extreme_order_sensitivity(ttstats.read_report(a), ttstats.read_report(b),
     ...                                 control="Experience A", steps=["Order Confirmation"])
     >>> res
-    <Sensitivity vs 'Experience A': 3 report(s), 2 recipe(s), 1 step(s); 2 verdict(s) flip at alpha=0.05>
-    >>> res.flips()[["segment", "recipe", "verdict_with", "verdict_without", "share_of_change"]]
-         segment        recipe verdict_with  verdict_without  share_of_change
-    0  Segment 2  Experience B       higher  not significant              1.0
-    1       None  Experience B       higher  not significant              1.0
+    <Sensitivity vs 'Experience A': 3 report(s), 2 recipe(s), 1 step(s); 3 verdict(s) flip at alpha=0.05>
+    >>> res.flips()[["segment", "recipe", "measure", "verdict_with", "verdict_without"]]
+         segment        recipe     measure verdict_with  verdict_without
+    0  Segment 2  Experience B  engagement       higher  not significant
+    1       None  Experience B  engagement       higher  not significant
+    2       None  Experience B     revenue       higher  not significant
     """
     a = alpha_level(alpha)
     _check_same_request(with_extremes, without_extremes)
@@ -153,8 +157,6 @@ def extreme_order_sensitivity(
     is_control = np.arange(K) == c
     for r, k, t, m in np.ndindex(*flipped.shape):
         parts = [CONTROL] if is_control[k] else []
-        if m == 1:
-            parts.append(NOTE_REVENUE)
         rw, ro = sw["reason"][r, k, t, m], so["reason"][r, k, t, m]
         if rw == ro:
             parts += labelled(("", rw))
@@ -162,7 +164,8 @@ def extreme_order_sensitivity(
             parts += labelled(("with extremes", rw), ("without extremes", ro))
         if not moved[r, t, m] and not (np.isnan(change[r, k, t, m])):
             parts.append(NOTE_NO_SHARE)
-        notes[r, k, t, m] = "; ".join(dict.fromkeys(parts))
+        pieces = (piece for part in parts for piece in part.split("; ") if piece)
+        notes[r, k, t, m] = "; ".join(dict.fromkeys(pieces))
 
     return Sensitivity(
         reports=w.reports,
@@ -218,20 +221,16 @@ def _side(rep: Report, recipes: Any, cols: Any, entry: int, c: int, alpha: float
     lift_ci = m.lift_interval(ctrl, alpha=alpha)
     revenue = cells(rep.revenue)
     entries = sum_samples(rep.count[:, :, recipes, entry])[:, :, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        rpv = np.where(entries > 0, revenue / entries, np.nan)
-    means = np.stack([mv.mean, rpv], axis=-1)
+    rv = _revenue_per_entry(rep, recipes, cols, entry, c, alpha)
+    means = np.stack([mv.mean, rv["mean"]], axis=-1)
     mean_c = means[:, c : c + 1]
     with np.errstate(invalid="ignore", divide="ignore"):
         lift = np.where(mean_c > 0, means / mean_c - 1.0, np.nan)
     is_control = (np.arange(K) == c)[:, None, None]
-    nan = np.full((R, K, J), np.nan)
     code = codes(test.pvalue, test.statistic, alpha)
     eng_verdict = verdict_text(code, is_control[..., 0])
-    rev_verdict = np.where(is_control[..., 0], CONTROL, UNDEFINED).astype(object)
-    rev_verdict = np.broadcast_to(rev_verdict, (R, K, J))
+    rev_verdict = verdict_text(codes(rv["p_value"], rv["diff"], alpha), is_control[..., 0])
     eng_reason = np.where(is_control[..., 0], mv.reason, test.reason)
-    rev_reason = np.where(np.isnan(rpv), "no entries or no revenue reported", "").astype(object)
     camp_total = np.stack(
         [
             summary(rep.campaign.engagement_total, m.total),
@@ -250,14 +249,46 @@ def _side(rep: Report, recipes: Any, cols: Any, entry: int, c: int, alpha: float
         "units": both(m.count, np.broadcast_to(entries, (R, K, J))),
         "mean": frozen(means),
         "lift": comparison(lift[..., 0], lift[..., 1]),
-        "lift_low": comparison(lift_ci.low, nan),
-        "lift_high": comparison(lift_ci.high, nan),
-        "p_value": comparison(test.pvalue, nan),
+        "lift_low": comparison(lift_ci.low, rv["lift_low"]),
+        "lift_high": comparison(lift_ci.high, rv["lift_high"]),
+        "p_value": comparison(test.pvalue, rv["p_value"]),
         "verdict": both(eng_verdict, rev_verdict),
         "total": both(m.total, revenue),
         "campaign_total": frozen(camp_total),
-        "reason": both(eng_reason, rev_reason),
+        "reason": both(eng_reason, rv["reason"]),
     }
+
+
+def _revenue_per_entry(
+    rep: Report, recipes: Any, cols: Any, entry: int, c: int, alpha: float
+) -> dict[str, Any]:
+    """Revenue per entry of each chosen step as :func:`compare_means` gives it (its mean,
+    difference, lift interval, p-value and note), shape ``(report, recipe, step)``; NaN and
+    no note on a step without revenue."""
+    shape = (len(rep.reports), len(recipes), len(cols))
+    out: dict[str, Any] = {
+        key: np.full(shape, np.nan) for key in ("mean", "diff", "lift_low", "lift_high", "p_value")
+    }
+    out["reason"] = np.full(shape, "", dtype=object)
+    control = rep.recipes[int(recipes[c])]
+    for j, col in enumerate(cols):
+        if np.isnan(rep.revenue[..., col]).all() and np.isnan(rep.campaign.revenue[..., col]).all():
+            continue
+        with warnings.catch_warnings():  # the caveat of summing visitor samples is the caller's
+            warnings.simplefilter("ignore", AggregationWarning)
+            res = compare_means(
+                rep,
+                control,
+                metric=REVENUE,
+                per="entry",
+                entry=rep.steps[entry],
+                alpha=alpha,
+                revenue_step=rep.steps[int(col)],
+            )
+        for key in ("mean", "diff", "lift_low", "lift_high", "p_value"):
+            out[key][..., j] = getattr(res, key)[:, recipes, 0]
+        out["reason"][..., j] = res.note[:, recipes, 0]
+    return out
 
 
 def _check_same_request(a: Report, b: Report) -> None:

@@ -310,7 +310,8 @@ def sensitivity_part(
     flips = int(res.flipped.sum())
     note = (
         f"the same request with extreme orders excluded: {flips} verdict(s) flip "
-        "(engagement: Welch's test on the step's values; revenue: per entry, point estimates)"
+        "(engagement: Welch's test on the step's values; revenue: per entry, Welch's test "
+        "where the step's engagement holds its order values, else point estimates)"
     )
     return SensitivityPart(res, tuple(rows), note, res.warnings)
 

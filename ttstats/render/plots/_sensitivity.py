@@ -48,7 +48,8 @@ def plot_sensitivity(
         The step to show; default the last step that carries ``measure``.
     measure : {"engagement", "revenue"}
         The step's engagement triple (mean per unit, lift with its interval, Welch's
-        verdict) or its revenue per entry (point estimates).
+        verdict) or its revenue per entry (with intervals where the step's engagement holds
+        its order values, else point estimates).
     report_index : int, default -1
         The report (segment); -1 is the last, the aggregate in T&T's order.
     ax : matplotlib.axes.Axes, optional
@@ -140,7 +141,8 @@ def plot_sensitivity(
             label.set_color(FLIP_COLOR)
     lift_ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     lift_ax.set_title(plain(f"lift over {s.control}") if ax is None else title)
-    what = f"{1 - s.alpha:.0%} interval" if measure == "engagement" else "point estimate"
+    has_interval = bool(np.isfinite(s.lift_low_with[cell]).any())
+    what = f"{1 - s.alpha:.0%} interval" if has_interval else "point estimate"
     lift_ax.set_ylabel(plain(f"lift vs {s.control} ({what})"))
     lift_ax.margins(y=0.1)
     lift_ax.legend(handles=_with_without_handles(), fontsize=8)
