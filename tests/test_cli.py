@@ -315,3 +315,22 @@ def test_inspect_counts_every_warning_not_the_listed_entries(
     )
     assert main(["inspect", str(path)]) == 0
     assert "warnings  250 (201 entries listed)" in capsys.readouterr().out
+
+
+def test_a_reader_that_leaves_early_ends_the_command_quietly(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``ttstats inspect big.xml | head``: the closed pipe stops the command with 141 (128 +
+    SIGPIPE, as the shell reports it) and nothing on standard error, no "cannot read None"."""
+
+    class Closed:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    monkeypatch.setattr(sys, "stdout", Closed())
+    for command in (["inspect", str(sample("v2-small.xml"))], ["example"], ["readout"]):
+        assert main(command) == 141
+        assert capsys.readouterr().err == ""

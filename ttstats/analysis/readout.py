@@ -403,7 +403,8 @@ def decide(
     if broken:
         r = broken[0]
         mismatch = (
-            f"sample ratio mismatch {where}: the recipes' entries do not follow an even split "
+            f"sample ratio mismatch {where}: the recipes' entries do not follow "
+            f"{'the intended' if split is not None else 'an even'} split "
             f"(chi-square p {p_is(float(srm.p_value[r]))} < {srm.threshold:g}), so the traffic "
             "allocation is broken and no verdict can be trusted"
         )

@@ -12,6 +12,7 @@ environment) and writes it atomically.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 
@@ -73,12 +74,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except FileNotFoundError as err:
         print(f"ttstats: no such file: {err.filename}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # the reader left (``ttstats inspect big.xml | head``)
+        _quiet_stdout()
+        return EXIT_BROKEN_PIPE
     except OSError as err:
-        print(f"ttstats: cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
+        if err.filename is None:
+            print(f"ttstats: {err.strerror or err}", file=sys.stderr)
+        else:
+            print(f"ttstats: cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         print("ttstats: interrupted", file=sys.stderr)
         return 130
-    except BrokenPipeError:
-        return EXIT_OK
     return status
+
+
+#: Exit status when the reader of standard output went away: 128 + SIGPIPE, as the shell
+#: reports a command that a closed pipe stopped (not 0: a ``check`` cut off has decided nothing)
+EXIT_BROKEN_PIPE = 141
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at the null device, so that Python's final flush of what is
+    still buffered does not fail a second time on the closed pipe."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):  # no file descriptor: nothing to flush
+        pass

@@ -112,6 +112,8 @@ def write_output(text: str | bytes, path: str | None) -> None:
             sys.stdout.write(text)
             sys.stdout.flush()
         return
+    if not path.strip():
+        raise UsageError("--output needs a file name (or - for standard output), got an empty one")
     data = text.encode("utf-8") if isinstance(text, str) else text
     # a link is written through (the file it names is replaced, the link stays)
     target = Path(os.path.realpath(path))

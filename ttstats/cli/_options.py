@@ -144,21 +144,40 @@ def _alpha(text: str) -> float:
     return value
 
 
+#: The largest --min-lift taken: +100000%, a rate a thousand times the control's.
+MAX_MIN_LIFT = 1000.0
+
+
 def _min_lift(text: str) -> float:
-    """A lift as a fraction (``0.05``) or a percentage (``5%``)."""
+    """A lift as a fraction (``0.05``) or a percentage (``5%``).
+
+    A bare number above 1 (``5``) would be a lift above +100%: more likely a percentage
+    without its sign, so it is refused with the two readings rather than guessed.
+    """
     percent = text.strip().endswith("%")
     try:
-        value = float(text.strip().removesuffix("%")) / (100.0 if percent else 1.0)
+        number = float(text.strip().removesuffix("%"))
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not (math.isfinite(value) and value >= 0):
-        raise argparse.ArgumentTypeError(f"must be a number >= 0 (0.05 is +5%), got {text}")
+    value = number / (100.0 if percent else 1.0)
+    if not (math.isfinite(number) and value >= 0):
+        raise argparse.ArgumentTypeError(f"must be a number >= 0 (0.05 or 5% is +5%), got {text}")
+    if value > MAX_MIN_LIFT:
+        raise argparse.ArgumentTypeError(
+            f"{text} is beyond any lift worth asking for: at most {MAX_MIN_LIFT * 100:g}% "
+            "(a rate a thousand times the control's)"
+        )
+    if not percent and value > 1.0:
+        raise argparse.ArgumentTypeError(
+            f"{text} would be a lift of {value:+.0%}: write {text}% for {number:+g}%, or "
+            f"{value * 100:g}% if {value:+.0%} is meant"
+        )
     return value
 
 
 def _split(text: str) -> list[float]:
     try:
-        shares = [float(part) for part in text.split(",")]
+        shares = [float(part.strip().removesuffix("%")) for part in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(
             f"expected numbers separated by commas, e.g. 50,25,25; got {text!r}"
@@ -238,7 +257,7 @@ def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None
         type=_split,
         default=None,
         help="the intended share of traffic of each recipe, in recipe order, for the "
-        "sample-ratio check: 50,25,25 (default: an equal split)",
+        "sample-ratio check: 50,25,25 or 50%%,25%%,25%% (default: an equal split)",
     )
     cmd.add_argument(
         "--mixing-variance",
