@@ -235,6 +235,17 @@ def test_rates_per_entry_step_has_markers_without_bars() -> None:
     assert "per-entry rate" in ax.get_ylabel()
 
 
+def test_rates_of_the_aggregate_by_its_readout_name(example_cmp: ttstats.Comparison) -> None:
+    aggregate = [i for i, info in enumerate(example_cmp.reports) if info.segment is None]
+    assert aggregate == [2]  # T&T writes the aggregate last
+    by_position = rendered(plot_rates(example_cmp, report=2))
+    for name in ("All visitors", "aggregate", " ALL VISITORS "):
+        fig = rendered(plot_rates(example_cmp, report=name))
+        assert len(fig.axes) == 1
+        assert fig.axes[0].get_title() == by_position.axes[0].get_title()
+        assert point(errorbars(fig.axes[0])[1]) == point(errorbars(by_position.axes[0])[1])
+
+
 def test_rates_refuse_what_they_cannot_draw(
     example: ttstats.Report, example_cmp: ttstats.Comparison
 ) -> None:

@@ -163,11 +163,13 @@ def _chosen_reports(reports: Sequence[ReportInfo], report: int | str | None) -> 
         return list(range(len(reports)))
     if isinstance(report, str):
         found = [i for i, info in enumerate(reports) if info.segment == report]
+        if not found and report.strip().casefold() in (AGGREGATE_LABEL.casefold(), "aggregate"):
+            found = [i for i, info in enumerate(reports) if info.segment is None]
         if not found:
             segments = [info.segment for info in reports if info.segment is not None]
             raise UnknownLabelError(
-                f"report={report!r} is not a segment; segments are {segments} (the aggregate "
-                "is chosen by position)"
+                f"report={report!r} is not a segment; segments are {segments} (the aggregate: "
+                f"{AGGREGATE_LABEL!r}, or its position)"
             )
         return found[:1]
     return [_report_position(reports, report, "report")]

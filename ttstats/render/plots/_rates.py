@@ -40,7 +40,9 @@ def plot_rates(
         The compared step to show; default the last one (the conversion step).
     report : int or str, optional
         One report, by position (negative counts from the end: ``-1`` is the aggregate in
-        T&T's order) or by segment name; default every report, one panel each.
+        T&T's order) or by segment name (``"All visitors"`` or ``"aggregate"``, as in the
+        readout, for the aggregate unless a segment is so called); default every report, one
+        panel each.
     ax : matplotlib.axes.Axes, optional
         Draw into this axes (one panel: ``report`` must then select one report when the
         comparison holds several).
