@@ -663,6 +663,26 @@ def test_check_decides_on_one_report_never_on_either_of_two(tmp_path: Path) -> N
     assert cli_main([*args, "--type", "visitor"]) == 1
 
 
+def test_the_visitor_caution_concerns_the_report_decided_on_only() -> None:
+    """Two days of a visit and a visitor aggregate: summing the visitor report's days counts
+    returning visitors twice; deciding on the visit report, that is no caution of its own."""
+    day = '<sample start="2024-03-0{d}T00:00" duration="day">'
+    recipes = (
+        '<recipe name="A"><step name="Entry">1000</step><step name="Buy">50</step></recipe>'
+        '<recipe name="B"><step name="Entry">1000</step><step name="Buy">80</step></recipe>'
+    )
+    body = "".join(
+        f'<report campaignId="1" start="2024-03-01" end="2024-03-03" resolution="day" '
+        f'type="{kind}">' + "".join(day.format(d=d) + recipes + "</sample>" for d in (1, 2))
+        + "</report>"
+        for kind in ("visit", "visitor")
+    )  # fmt: skip
+    report = ttstats.read_report(f"<reports>{body}</reports>")
+    caution = "caution: the samples of a 'visitor' report were added up"
+    assert caution not in decide(report, control="A", metric="Buy", type="visit").reason
+    assert caution in decide(report, control="A", metric="Buy", type="visitor").reason
+
+
 def test_absurd_counts_and_levels_give_reasons_not_warnings() -> None:
     # counts of 1e300 and alpha of 1e-300: the suite turns any RuntimeWarning into an error
     huge = ttstats.read_report(_aggregates(("visit", 50, 80)).replace(">1000<", ">1e300<"))

@@ -416,7 +416,11 @@ def decide(
                 verdicts=considered,
             )
         reason += f"; caution: {mismatch}"
-    if any(issubclass(w.category, AggregationWarning) for w in seen):
+    # the caution concerns the report decided on, not others in the file (another type's)
+    summed_visitors = any(
+        report.reports[r].type == "visitor" and int(report.present[r].sum()) > 1 for r in chosen
+    )
+    if summed_visitors and any(issubclass(w.category, AggregationWarning) for w in seen):
         reason += (
             "; caution: the samples of a 'visitor' report were added up, counting a "
             "returning visitor once per sample"
