@@ -663,6 +663,27 @@ def test_check_decides_on_one_report_never_on_either_of_two(tmp_path: Path) -> N
     assert cli_main([*args, "--type", "visitor"]) == 1
 
 
+def test_a_control_without_conversions_shows_the_difference_and_why_no_lift() -> None:
+    """Control 0 of 1,000, B 30 of 1,000: the difference is +3.00 points (by hand), the lift
+    undefined; a minimum lift cannot be checked, and the reason says so."""
+    xml = _aggregates(("visit", 0, 30))
+    report = ttstats.read_report(xml)
+    got = decide(report, control="A", metric="Buy")
+    assert got.passed
+    assert "'B' beats 'A' on Buy" in got.reason
+    assert "+3.00 points over a control rate of 0 (lift undefined)" in got.reason
+    assert "n/a" not in got.reason
+    floor = decide(report, control="A", metric="Buy", min_lift=0.05)
+    assert not floor.passed
+    assert floor.reason.endswith(
+        "'B' beats it significantly, but the minimum lift cannot be checked: the lift is "
+        "undefined over a control rate of 0"
+    )
+    (verdict,) = build_readout(report, control="A", min_lift=0.05).verdicts
+    assert verdict.outcome == "wins" and not verdict.meets_min_lift
+    assert verdict.text.endswith("but the minimum lift of +5.0% cannot be checked")
+
+
 def test_the_visitor_caution_concerns_the_report_decided_on_only() -> None:
     """Two days of a visit and a visitor aggregate: summing the visitor report's days counts
     returning visitors twice; deciding on the visit report, that is no caution of its own."""

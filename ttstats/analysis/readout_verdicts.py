@@ -328,6 +328,13 @@ def decision_reason(
     """The one-line reason of a :class:`Decision` (on the always-valid p-values when
     ``sequential``)."""
 
+    def effect(v: Verdict) -> str:
+        if np.isfinite(v.lift):
+            return signed_pct(v.lift)
+        if np.isfinite(v.diff):
+            return f"{v.diff * 100:+.2f} points over a control rate of 0 (lift undefined)"
+        return "lift undefined"
+
     def detail(v: Verdict) -> str:
         if sequential:  # the always-valid view: its confidence sequence, not a fixed interval
             band = (
@@ -337,12 +344,13 @@ def decision_reason(
                 else "no confidence sequence"
             )
             return (
-                f"{signed_pct(v.lift)} ({band}), always-valid adjusted p "
+                f"{effect(v)} ({band}), always-valid adjusted p "
                 f"{p_is(v.av_p_adjusted)} ({correction_name(correction)})"
             )
+        interval = f" ({ci_text(v.lift_low, v.lift_high, alpha)})" if np.isfinite(v.lift) else ""
         return (
-            f"{signed_pct(v.lift)} ({ci_text(v.lift_low, v.lift_high, alpha)}), adjusted p "
-            f"{p_is(v.p_adjusted)} ({correction_name(correction)})"
+            f"{effect(v)}{interval}, adjusted p {p_is(v.p_adjusted)} "
+            f"({correction_name(correction)})"
         )
 
     def largest(v: Verdict) -> float:
@@ -367,4 +375,19 @@ def decision_reason(
         )
     best = max(tested, key=largest)
     how = floor or " significantly"
-    return f"no: no recipe beats {control!r} on {metric}{how} {where}; best: {best.recipe!r} {detail(best)}"
+    unchecked = [
+        repr(v.recipe)
+        for v in tested
+        if min_lift > 0 and not np.isfinite(v.lift) and v.significant and v.diff > 0
+    ]
+    why = (
+        f"; {', '.join(unchecked)} {'beats' if len(unchecked) == 1 else 'beat'} it "
+        "significantly, but the minimum lift cannot be checked: the lift is undefined over a "
+        "control rate of 0"
+        if unchecked
+        else ""
+    )
+    return (
+        f"no: no recipe beats {control!r} on {metric}{how} {where}; best: {best.recipe!r} "
+        f"{detail(best)}{why}"
+    )

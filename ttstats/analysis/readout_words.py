@@ -161,6 +161,8 @@ def verdict_text(
         out = f"{outcome}: {effect}, significant after {name} correction"
         if outcome == WINS and min_lift > 0 and defined(lift) and lift < min_lift:
             out += f", but below the minimum lift of {signed_pct(min_lift)}"
+        elif outcome == WINS and min_lift > 0 and not defined(lift):
+            out += f", but the minimum lift of {signed_pct(min_lift)} cannot be checked"
         return out
     if outcome == NO_VERDICT:
         return (
