@@ -60,8 +60,8 @@ def test_likelihood_ratio_is_the_normal_mixture(
     pt, pc = xt / nt, xc / nc
     var = pt * (1 - pt) / nt + pc * (1 - pc) / nc
     expected = math.exp(mixture_log_ratio(pt - pc, var, tau2))
-    assert float(res.statistic[0]) == pytest.approx(expected, rel=1e-9)
-    assert float(res.pvalue[0]) == pytest.approx(min(1.0, 1.0 / expected), rel=1e-9)
+    assert float(res.statistic) == pytest.approx(expected, rel=1e-9)
+    assert float(res.pvalue) == pytest.approx(min(1.0, 1.0 / expected), rel=1e-9)
 
 
 @pytest.mark.parametrize(("xt", "nt", "xc", "nc"), LOOKS)
@@ -81,8 +81,26 @@ def test_one_look_bounds_solve_the_mixture_at_one_over_alpha(
     width = 20 * math.sqrt(var + tau2)
     low = optimize.brentq(excess, d - width, d, xtol=1e-14)
     high = optimize.brentq(excess, d, d + width, xtol=1e-14)
-    assert float(cs.low[0]) == pytest.approx(low, abs=1e-9)
-    assert float(cs.high[0]) == pytest.approx(high, abs=1e-9)
+    assert float(cs.low) == pytest.approx(low, abs=1e-9)
+    assert float(cs.high) == pytest.approx(high, abs=1e-9)
+
+
+def test_shapes_follow_the_inputs() -> None:
+    """One look as scalars gives 0-d results (as every other statistic does); no looks give
+    empty results of the inputs' shape."""
+    for res in (
+        always_valid_pvalue(60, 1000, 50, 1000),
+        confidence_sequence(60, 1000, 50, 1000),
+    ):
+        assert all(np.shape(field) == () for field in res)
+    one = always_valid_pvalue([60], [1000], [50], [1000])
+    assert float(always_valid_pvalue(60, 1000, 50, 1000).pvalue) == float(one.pvalue[0])
+    for empty in ([], np.zeros((3, 0))):
+        for res in (
+            always_valid_pvalue(empty, empty, empty, empty),
+            confidence_sequence(empty, empty, empty, empty),
+        ):
+            assert all(np.shape(field) == np.shape(empty) for field in res)
 
 
 def test_running_values_along_the_look_axis() -> None:
@@ -104,13 +122,13 @@ def test_running_values_along_the_look_axis() -> None:
             confidence_sequence(xt[i, j], nt[i, j], xc[i, j], nc[i, j], mixing_variance=tau2)
             for i in range(3)
         ]
-        p_each = [float(r.pvalue[0]) for r in ones]
+        p_each = [float(r.pvalue) for r in ones]
         np.testing.assert_allclose(seq.pvalue[:, j], np.minimum.accumulate(p_each), rtol=1e-12)
         np.testing.assert_allclose(
-            cs.low[:, j], np.maximum.accumulate([float(c.low[0]) for c in single]), rtol=1e-12
+            cs.low[:, j], np.maximum.accumulate([float(c.low) for c in single]), rtol=1e-12
         )
         np.testing.assert_allclose(
-            cs.high[:, j], np.minimum.accumulate([float(c.high[0]) for c in single]), rtol=1e-12
+            cs.high[:, j], np.minimum.accumulate([float(c.high) for c in single]), rtol=1e-12
         )
 
 

@@ -12,7 +12,7 @@ value per look along ``axis``) and return one value per look.
 
 from __future__ import annotations
 
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import numpy.typing as npt
@@ -122,7 +122,7 @@ def always_valid_pvalue(
     reason = _running_reason(parts, pvalue)
     with np.errstate(over="ignore"):
         statistic = np.exp(log_lr)
-    return TestResult(statistic, pvalue, reason)
+    return TestResult(*(parts.shaped(a) for a in (statistic, pvalue, reason)))
 
 
 def confidence_sequence(
@@ -204,7 +204,7 @@ def confidence_sequence(
     defined = ~np.isnan(low)
     low = np.where(parts.missing, np.nan, np.clip(low, -1.0, 1.0))
     high = np.where(parts.missing | ~defined, np.nan, np.clip(high, -1.0, 1.0))
-    return Interval(low, high, _running_reason(parts, low))
+    return Interval(*(parts.shaped(a) for a in (low, high, _running_reason(parts, low))))
 
 
 # --------------------------------------------------------------------------------------------
@@ -221,9 +221,15 @@ class _Parts:
         missing: npt.NDArray[np.bool_],
         reasons: v.Reasons,
         axis: int,
+        scalar: bool,
     ) -> None:
         self.theta, self.variance, self.tau2 = theta, variance, tau2
         self.missing, self.reasons, self.axis = missing, reasons, axis
+        self.scalar = scalar
+
+    def shaped(self, arr: Any) -> Any:
+        """``arr`` in the shape of the inputs: 0-d for one look given as scalars."""
+        return arr.reshape(()) if self.scalar else arr
 
 
 def _mixture_parts(
@@ -237,7 +243,8 @@ def _mixture_parts(
     xt, nt = v.counts(x_t, "x_t"), v.counts(n_t, "n_t")
     xc, nc = v.counts(x_c, "x_c"), v.counts(n_c, "n_c")
     shape = v.shape_of(xt, nt, xc, nc)
-    if len(shape) == 0:
+    scalar = len(shape) == 0
+    if scalar:  # one look
         shape = (1,)
     ax = _axis(axis, len(shape))
     xt, nt, xc, nc = (np.broadcast_to(a, shape) for a in (xt, nt, xc, nc))
@@ -255,7 +262,13 @@ def _mixture_parts(
     tau2 = _tau2(mixing_variance, xt, nt, xc, nc, ax, shape, reasons)
     bad = reasons.bad
     return _Parts(
-        np.where(bad, np.nan, theta), np.where(bad, np.nan, var), tau2, missing, reasons, ax
+        np.where(bad, np.nan, theta),
+        np.where(bad, np.nan, var),
+        tau2,
+        missing,
+        reasons,
+        ax,
+        scalar,
     )
 
 
@@ -295,6 +308,8 @@ def _tau2(
     with np.errstate(invalid="ignore", divide="ignore"):
         pooled = (xt + xc) / (nt + nc)
     usable = (pooled > 0) & (pooled < 1)
+    if shape[axis] == 0:  # no looks: nothing to fix the mixing variance on
+        return np.full(shape, np.nan)
     first = np.argmax(usable, axis=axis, keepdims=True)
     at_first = np.take_along_axis(pooled, first, axis=axis)
     looks = np.arange(shape[axis]).reshape([-1 if d == axis else 1 for d in range(len(shape))])
