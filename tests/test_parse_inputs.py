@@ -72,9 +72,29 @@ def test_wrong_type() -> None:
         ttstats.read_report(3.5)  # type: ignore[arg-type]
 
 
-def test_bad_version_argument() -> None:
-    with pytest.raises(ValueError, match="version"):
-        ttstats.read_report(sample("v2-small.xml"), version=3)
+@pytest.mark.parametrize(
+    ("options", "error", "match"),
+    [
+        ({"version": 3}, ValueError, "version must be 1, 2 or None, not 3"),
+        ({"version": True}, ValueError, "version must be 1, 2 or None, not True"),
+        ({"version": "2"}, ValueError, "version must be 1, 2 or None, not '2'"),
+        ({"strict": "yes"}, TypeError, "strict must be True or False, not 'yes'"),
+        ({"campaign_recipe": 7}, TypeError, "campaign_recipe must be a recipe name"),
+        ({"progress": 5}, TypeError, "progress must be callable"),
+        ({"max_cells": 0}, ValueError, "max_cells must be at least 1, not 0"),
+        ({"max_cells": -5}, ValueError, "max_cells must be at least 1"),
+        ({"max_cells": True}, TypeError, "max_cells must be an integer or None, not True"),
+        ({"max_cells": 1e9}, TypeError, "max_cells must be an integer or None"),
+    ],
+)
+def test_bad_keyword_arguments(options: dict[str, object], error: type, match: str) -> None:
+    with pytest.raises(error, match=match):
+        ttstats.read_report(sample("v2-small.xml"), **options)  # type: ignore[arg-type]
+
+
+def test_version_as_a_numpy_integer() -> None:
+    report = read_quietly(sample("v2-small.xml"), version=np.int64(2))
+    assert report.version == 2
 
 
 def test_latin1_and_bom_and_utf16() -> None:

@@ -123,8 +123,7 @@ def read_report(
     >>> r.recipes, r.steps, float(r.count[0, 0, 0, 0])
     (('A',), ('Entry',), 10.0)
     """
-    if version not in (None, 1, 2):
-        raise ValueError(f"version must be 1, 2 or None, not {version!r}")
+    _check_options(version, strict, campaign_recipe, progress, max_cells)
     blocks, total = _open(source)
     rec = Records()
     state = Nesting()
@@ -162,6 +161,25 @@ def read_report(
         ) from None
     _emit(report.warnings, totals)
     return report
+
+
+def _check_options(
+    version: object, strict: object, campaign_recipe: object, progress: object, max_cells: object
+) -> None:
+    """TypeError or ValueError naming the first keyword argument that is not what it must be."""
+    if version is not None and (isinstance(version, bool) or version not in (1, 2)):
+        raise ValueError(f"version must be 1, 2 or None, not {version!r}")
+    if not isinstance(strict, bool):
+        raise TypeError(f"strict must be True or False, not {strict!r}")
+    if not isinstance(campaign_recipe, str):
+        raise TypeError(f"campaign_recipe must be a recipe name (str), not {campaign_recipe!r}")
+    if progress is not None and not callable(progress):
+        raise TypeError(f"progress must be callable or None, not {progress!r}")
+    if max_cells is not None:
+        if isinstance(max_cells, bool) or not isinstance(max_cells, (int, np.integer)):
+            raise TypeError(f"max_cells must be an integer or None, not {max_cells!r}")
+        if max_cells < 1:
+            raise ValueError(f"max_cells must be at least 1, not {max_cells}")
 
 
 class _Reader:
