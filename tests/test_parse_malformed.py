@@ -410,3 +410,58 @@ def test_duplicate_sample_names_both_places() -> None:
     assert "1.0 kept (in the <recipe> at line 2, column 49), 2.0 dropped" in (
         got["duplicate"].message
     )
+
+
+def test_samples_outside_the_report_period_are_read_and_said() -> None:
+    """A report of 2009-08-01 to 2009-08-03 with samples on 07-31, 08-01, 08-03 and 08-04:
+    the first and the last lie outside it (08-03 is the end's own day: the documentation does
+    not say whether the end is inclusive, so it is not flagged). Every value is still read."""
+    days = ("2009-07-31", "2009-08-01", "2009-08-03", "2009-08-04")
+    body = "".join(
+        f'<sample start="{d}T00:00" duration="day"><recipe name="A">'
+        f'<step name="Entry"><amount>{10 + i}</amount></step></recipe></sample>'
+        for i, d in enumerate(days)
+    )
+    xml = (
+        '<reports><report campaignId="1" start="2009-08-01" end="2009-08-03" '
+        f'resolution="day" type="visit">{body}</report></reports>'
+    )
+    report = read_quietly(xml)
+    outside = [w for w in report.warnings if w.kind == "sample-outside-period"]
+    assert [w.message.split(" lies ")[0] for w in outside] == [
+        "<sample> starting 2009-07-31T00:00",
+        "<sample> starting 2009-08-04T00:00",
+    ]
+    assert "before the report's start" in outside[0].message
+    assert "after the report's end" in outside[1].message
+    assert outside[0].line == 1 and outside[0].column == xml.index("<sample") + 1
+    starts = report.samples.start.astype("datetime64[D]").astype(str).tolist()
+    counts = dict(zip(starts, report.count[0, :, 0, 0].tolist(), strict=True))
+    assert {d: counts[d] for d in days} == {d: 10.0 + i for i, d in enumerate(days)}
+    with pytest.warns(ttstats.ReportRepairWarning, match="sample-outside-period|lies before"):
+        ttstats.read_report(xml)
+
+
+@pytest.mark.parametrize(
+    ("resolution", "start", "end", "sample", "flagged"),
+    [
+        ("hour", "2024-03-01", "2024-03-01", "2024-03-01T23:00", False),  # the end's whole day
+        ("hour", "2024-03-01", "2024-03-01", "2024-03-02T00:00", True),
+        ("hour", "2024-03-01T10:00", "2024-03-01T12:00", "2024-03-01T12:00", False),
+        ("hour", "2024-03-01T10:00", "2024-03-01T12:00", "2024-03-01T12:01", True),
+        ("hour", "2024-03-01T10:00", "2024-03-01T12:00", "2024-03-01T09:00", True),
+        ("week", "2024-03-06", "2024-03-20", "2024-03-04T00:00", False),  # its week holds start
+        ("week", "2024-03-06", "2024-03-20", "2024-02-26T00:00", True),
+        ("month", "2024-01-15", "2024-03-31", "2024-01-01T00:00", False),
+    ],
+)
+def test_the_period_check_gives_way_to_every_reading_of_the_dates(
+    resolution: str, start: str, end: str, sample: str, flagged: bool
+) -> None:
+    xml = (
+        f'<reports><report campaignId="1" start="{start}" end="{end}" resolution="{resolution}" '
+        f'type="visit"><sample start="{sample}" duration="{resolution}"><recipe name="A">'
+        '<step name="Entry"><amount>5</amount></step></recipe></sample></report></reports>'
+    )
+    kinds = [w.kind for w in read_quietly(xml).warnings]
+    assert ("sample-outside-period" in kinds) is flagged

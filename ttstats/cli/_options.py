@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable
+import re
+import sys
+from collections.abc import Callable, Sequence
 from typing import NoReturn
 
 from .. import __version__
@@ -160,8 +162,13 @@ def _min_lift(text: str) -> float:
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     value = number / (100.0 if percent else 1.0)
-    if not (math.isfinite(number) and value >= 0):
+    if not math.isfinite(number):
         raise argparse.ArgumentTypeError(f"must be a number >= 0 (0.05 or 5% is +5%), got {text}")
+    if value < 0:
+        raise argparse.ArgumentTypeError(
+            f"must be >= 0, got {text}: a recipe must beat the control significantly anyway, "
+            "and a negative minimum would not loosen that (0.05 or 5% is +5%)"
+        )
     if value > MAX_MIN_LIFT:
         raise argparse.ArgumentTypeError(
             f"{text} is beyond any lift worth asking for: at most {MAX_MIN_LIFT * 100:g}% "
@@ -187,8 +194,32 @@ def _split(text: str) -> list[float]:
     return shares
 
 
+#: Options whose value may look like an option (``--min-lift -5%``): argparse takes only
+#: plain negative numbers as values, so these are joined to their value before parsing.
+_SIGNED_VALUES = ("--min-lift", "--alpha")
+_SIGNED = re.compile(r"-[0-9.][0-9.eE+-]*%?")
+
+
+def _join_signed_values(argv: Sequence[str]) -> list[str]:
+    """``["--min-lift", "-5%"]`` as ``["--min-lift=-5%"]``, so that the value is checked
+    (and refused with its reason) rather than read as an unknown option."""
+    out: list[str] = []
+    for token in argv:
+        if out and out[-1] in _SIGNED_VALUES and _SIGNED.fullmatch(token):
+            out[-1] = f"{out[-1]}={token}"
+        else:
+            out.append(token)
+    return out
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with its errors on one line (and exit status 2)."""
+
+    def parse_known_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> tuple[argparse.Namespace, list[str]]:
+        argv = sys.argv[1:] if args is None else list(args)
+        return super().parse_known_args(_join_signed_values(argv), namespace)
 
     def error(self, message: str) -> NoReturn:
         text = " ".join(message.split())

@@ -28,6 +28,7 @@ from ._grid import (
     resolutions,
     unpack,
     warn_duplicate_samples,
+    warn_outside_period,
     when,
 )
 from ._issues import MAX_DETAILED
@@ -95,6 +96,7 @@ def assemble(
     starts = [x for part in rec.sample_start for x in part]
     durations = [x for part in rec.sample_duration for x in part]
     s_min = parse_starts(starts, s_valid, s_pos, warn)
+    warn_outside_period(infos, s_rep, s_valid, s_min, s_pos, warn)
     res = resolutions(infos, rep_pos, s_rep, s_valid, durations, warn)
     n_values = sum(len(x) for x in rec.v_value)
     limit = CELLS_PER_VALUE * n_values + FREE_CELLS if max_cells is None else max_cells

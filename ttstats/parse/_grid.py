@@ -9,7 +9,7 @@ month grids keep the first sample's day of the month, clipped to each month's la
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,6 +97,52 @@ def parse_starts(
         ),
     )
     return s_min
+
+
+_DAY = 1440  # minutes
+#: The length of a sample, in minutes, at each resolution (a month: its longest).
+_LENGTH = {"hour": 60, "day": _DAY, "week": 7 * _DAY, "month": 31 * _DAY}
+
+
+def warn_outside_period(
+    infos: Sequence[ReportInfo], s_rep: I64, s_valid: np.ndarray, s_min: I64, s_pos: I64,
+    warn: WarningLog,
+) -> None:  # fmt: skip
+    """Say which samples lie wholly outside their report's period, ``start`` to ``end``.
+
+    Such a sample is read as it is (its values are data the file holds), but the period the
+    report claims does not cover it: one of the two is wrong (Adobe's own example has a
+    report of 2007-08-01 to 2007-08-02 holding a sample of 2009-08-01). The documentation
+    does not say how periods are cut, so the check gives way wherever a reading allows: a
+    sample is before the start only when it ends (start plus one resolution; a month counts
+    31 days) by then, so a week or month labelled by its first day passes; it is after the
+    end only when it starts after the end's whole day if ``end`` is a bare date (midnight),
+    else after ``end`` itself, so that an inclusive and an exclusive end both pass.
+    """
+    if not len(s_min) or not infos:
+        return
+    bounds = np.asarray([[i.start, i.end] for i in infos], dtype="datetime64[m]").astype(np.int64)
+    length = np.asarray([_LENGTH.get(str(i.resolution), _LENGTH["month"]) for i in infos])
+    ok = s_valid & (s_min != _NAT) & (s_rep >= 0)
+    at = np.where(ok, s_rep, 0)
+    low, high = bounds[at, 0], bounds[at, 1]
+    # the first minute past the period: the day after a bare date, else the minute after
+    past = np.where(high % _DAY == 0, high + _DAY, high + 1)
+    before = ok & (low != _NAT) & (s_min + length[at] <= low)
+    after = ok & (high != _NAT) & (s_min >= past)
+    found = np.flatnonzero(before | after)
+
+    def message(j: int) -> str:
+        i = int(found[j])
+        info = infos[int(s_rep[i])]
+        start = np.datetime64(int(s_min[i]), "m")
+        side = "before the report's start" if before[i] else "after the report's end"
+        return (
+            f"<sample> starting {start} lies {side} (the report covers {info.start} to "
+            f"{info.end}); read as it is: the sample or the report's dates are wrong"
+        )
+
+    warn.each([unpack(int(p)) for p in s_pos[found].tolist()], "sample-outside-period", message)
 
 
 def resolutions(
