@@ -414,9 +414,13 @@ def test_published_sample_v2_small() -> None:
 # ------------------------------------------------------------------------------------------
 def test_bad_arguments() -> None:
     report = ttstats.read_report(generate_report_bytes(SMALL))
-    with pytest.raises(ttstats.UnknownLabelError, match="unknown recipe 'Nope'"):
+    with pytest.raises(
+        ttstats.UnknownLabelError, match="control='Nope' is not a recipe of the report; recipes are"
+    ):
         extreme_orders(report, control="Nope", metric=ORDER)
-    with pytest.raises(ttstats.UnknownLabelError, match="unknown step 'Nope'"):
+    with pytest.raises(
+        ttstats.UnknownLabelError, match="metric='Nope' is not a step of the report; steps are"
+    ):
         extreme_orders(report, control=A, metric="Nope")
     with pytest.raises(ValueError, match="carries no engagement triple"):
         extreme_orders(report, control=A, metric="Entry")
@@ -426,7 +430,7 @@ def test_bad_arguments() -> None:
         extreme_orders(report, control=A, metric=ORDER, alpha=1.0)
     with pytest.raises(ValueError, match="once"):
         extreme_order_sensitivity(report, report, control=A, steps=[ORDER, ORDER])
-    with pytest.raises(ttstats.UnknownLabelError, match="unknown step"):
+    with pytest.raises(ttstats.UnknownLabelError, match="steps='Nope' is not a step of the report"):
         extreme_order_sensitivity(report, report, control=A, steps=["Nope"])
 
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NamedTuple, TypeVar
+from typing import Final, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from .._errors import AggregationWarning, UnknownLabelError
+from .._errors import AggregationWarning
 from ..parse import Report, SampleAxis
 from ..stats import (
     adjust_pvalues,
@@ -25,6 +25,16 @@ from ..stats import (
 from ..stats.hypothesis_tests import TEST_METHODS, TestMethod
 from ..stats.multiple import ADJUST_METHODS, AdjustMethod
 from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, ProportionMethod
+from ._cells import (
+    alpha_level,
+    choice,
+    frozen,
+    nansum_keep,
+    not_count,
+    position,
+    total_axis,
+    visitor_caveat,
+)
 from ._comparison import BoolArray, Comparison, FloatArray, IntArray, ObjectArray, SampleRatio
 from ._notes import (
     NOTE_SINGLE_RECIPE,
@@ -40,10 +50,6 @@ POWER = 0.8
 SAMPLE_RATIO_THRESHOLD = 0.001
 #: The interval of the difference of rates.
 DIFF_METHOD: Final = "newcombe"
-
-_INT_RTOL = 1e-9
-
-_A = TypeVar("_A", bound="np.ndarray[Any, Any]")
 
 
 def compare(
@@ -219,13 +225,13 @@ def compare(
     >>> res.to_frame().iloc[0]["note"]
     'control'
     """
-    _choice(method, PROPORTION_METHODS, "method")
-    _choice(lift_method, LIFT_METHODS, "lift_method")
-    _choice(test, TEST_METHODS, "test")
-    _choice(correction, ADJUST_METHODS, "correction")
-    a = _alpha(alpha)
-    c = _position(report.recipes, control, "control", "recipe")
-    e = _position(report.steps, entry, "entry", "step")
+    choice(method, PROPORTION_METHODS, "method")
+    choice(lift_method, LIFT_METHODS, "lift_method")
+    choice(test, TEST_METHODS, "test")
+    choice(correction, ADJUST_METHODS, "correction")
+    a = alpha_level(alpha)
+    c = position(report.recipes, control, "control", "recipe")
+    e = position(report.steps, entry, "entry", "step")
     names = _compared_steps(report, entry, steps)
     cols = np.asarray([report.steps.index(s) for s in names], dtype=np.intp)
     by_sample = bool(by_sample)
@@ -239,28 +245,28 @@ def compare(
         x_all, n_cell_all, n_all = x_s, n_s, raw[..., e]
         one_sided = one_side
         if sequential:  # the always-valid verdicts run on totals over the samples
-            caveat = _visitor_caveat(report, "the running totals of the always-valid test")
+            caveat = visitor_caveat(report, "the running totals of the always-valid test")
             if caveat:
                 warnings.warn(caveat, AggregationWarning, stacklevel=2)
                 notes.append(caveat)
     else:
-        samples = _total_axis(report.samples)
-        x_all = _nansum_keep(x_s, axis=1)[:, 0]
-        n_cell_all = _nansum_keep(n_s, axis=1)[:, 0]
+        samples = total_axis(report.samples)
+        x_all = nansum_keep(x_s, axis=1)[:, 0]
+        n_cell_all = nansum_keep(n_s, axis=1)[:, 0]
         # the split is checked on the samples where every recipe reports its entries
         entries = raw[..., e]
         every = ~np.isnan(entries).any(axis=2, keepdims=True)
-        n_all = _nansum_keep(np.where(every, entries, np.nan), axis=1)[:, 0]
+        n_all = nansum_keep(np.where(every, entries, np.nan), axis=1)[:, 0]
         one_sided = one_side.sum(axis=1)
-        caveat = _visitor_caveat(report)
+        caveat = visitor_caveat(report)
         if caveat:
             warnings.warn(caveat, AggregationWarning, stacklevel=2)
             notes.append(caveat)
 
     # -- the cells: n (entries) and x (conversions), shape (report, [sample,] recipe, step)
-    not_count_n = _not_count(n_cell_all)
-    not_count_x = _not_count(x_all)
-    n = np.where(_not_count(n_all), np.nan, n_all)  # entries per recipe: the sample ratio
+    not_count_n = not_count(n_cell_all)
+    not_count_x = not_count(x_all)
+    n = np.where(not_count(n_all), np.nan, n_all)  # entries per recipe: the sample ratio
     x = np.where(not_count_x, np.nan, x_all)
     n_cell = np.where(not_count_n, np.nan, n_cell_all)
     with np.errstate(invalid="ignore"):
@@ -269,8 +275,8 @@ def compare(
 
     # Cells never fed to a binomial method: per-entry steps and non-counts; in a treatment
     # row, also those whose control cell is one.
-    not_count = not_count_x | not_count_n
-    own_masked = not_count | per_entry
+    invalid_count = not_count_x | not_count_n
+    own_masked = invalid_count | per_entry
     ctrl_masked = np.broadcast_to(own_masked[..., c : c + 1, :], x.shape)
     is_control = np.broadcast_to((np.arange(len(report.recipes)) == c)[:, None], x.shape)
     masked = own_masked | (ctrl_masked & ~is_control)
@@ -310,7 +316,7 @@ def compare(
     note = cell_notes(
         is_control=is_control,
         masked=masked,
-        first=mask_note(not_count, ctrl_masked & ~is_control, exceeds, per_entry),
+        first=mask_note(invalid_count, ctrl_masked & ~is_control, exceeds, per_entry),
         arm=arm,
         control_arm=np.broadcast_to(arm[..., c : c + 1, :], arm.shape),
         rate_reason=rate_ci.reason,
@@ -333,29 +339,29 @@ def compare(
         control=control,
         entry=entry,
         by_sample=by_sample,
-        entries=_frozen(n_cell_all),
-        conversions=_frozen(x_all),
-        rate=_frozen(rate),
-        rate_low=_frozen(rate_ci.low),
-        rate_high=_frozen(rate_ci.high),
-        diff=_frozen(diff),
-        diff_low=_frozen(comparison(diff_ci.low)),
-        diff_high=_frozen(comparison(diff_ci.high)),
-        lift=_frozen(lift),
-        lift_low=_frozen(comparison(lift_ci.low)),
-        lift_high=_frozen(comparison(lift_ci.high)),
-        statistic=_frozen(comparison(res.statistic)),
-        p_value=_frozen(p_value),
-        p_adjusted=_frozen(p_adjusted),
-        significant=_frozen(significant),
-        mdl=_frozen(comparison(mdl.lift)),
-        mdl_alpha=_frozen(np.asarray(mdl_alpha, dtype=np.float64)),
-        av_p_value=_frozen(av_p_value),
-        av_p_adjusted=_frozen(av_p_adjusted),
-        cs_low=_frozen(comparison(np.where(np.isnan(xb), np.nan, seq.low))),
-        cs_high=_frozen(comparison(np.where(np.isnan(xb), np.nan, seq.high))),
-        note=_frozen(note),
-        per_entry=_frozen(per_entry),
+        entries=frozen(n_cell_all),
+        conversions=frozen(x_all),
+        rate=frozen(rate),
+        rate_low=frozen(rate_ci.low),
+        rate_high=frozen(rate_ci.high),
+        diff=frozen(diff),
+        diff_low=frozen(comparison(diff_ci.low)),
+        diff_high=frozen(comparison(diff_ci.high)),
+        lift=frozen(lift),
+        lift_low=frozen(comparison(lift_ci.low)),
+        lift_high=frozen(comparison(lift_ci.high)),
+        statistic=frozen(comparison(res.statistic)),
+        p_value=frozen(p_value),
+        p_adjusted=frozen(p_adjusted),
+        significant=frozen(significant),
+        mdl=frozen(comparison(mdl.lift)),
+        mdl_alpha=frozen(np.asarray(mdl_alpha, dtype=np.float64)),
+        av_p_value=frozen(av_p_value),
+        av_p_adjusted=frozen(av_p_adjusted),
+        cs_low=frozen(comparison(np.where(np.isnan(xb), np.nan, seq.low))),
+        cs_high=frozen(comparison(np.where(np.isnan(xb), np.nan, seq.high))),
+        note=frozen(note),
+        per_entry=frozen(per_entry),
         sample_ratio=srm,
         alpha=a,
         power=POWER,
@@ -404,7 +410,7 @@ def _sequential(
     ``(report, sample, recipe, step)`` at every sample when ``by_sample``.
     """
     x_s, n_s, _ = _paired(report.count, entry, cols)  # (report, sample, recipe, step)
-    bad = _not_count(x_s) | _not_count(n_s)
+    bad = not_count(x_s) | not_count(n_s)
     running_x = np.cumsum(np.where(np.isnan(x_s) | bad, 0.0, x_s), axis=1)
     running_n = np.cumsum(np.where(np.isnan(n_s) | bad, 0.0, n_s), axis=1)
     off = masked[:, None] if not by_sample else masked
@@ -441,35 +447,12 @@ def _sequential_note(note: ObjectArray, reason: ObjectArray, quiet: BoolArray) -
 # --------------------------------------------------------------------------------------------
 # Arguments
 # --------------------------------------------------------------------------------------------
-def _choice(value: object, choices: Sequence[str], name: str) -> None:
-    if not isinstance(value, str) or value not in choices:
-        listed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {listed}; got {value!r}")
-
-
-def _alpha(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"alpha must be a real number in (0, 1), got {value!r}")
-    out = float(value)
-    if not 0.0 < out < 1.0:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {value!r}")
-    return out
-
-
-def _position(names: tuple[str, ...], name: object, argument: str, what: str) -> int:
-    if isinstance(name, str) and name in names:
-        return names.index(name)
-    raise UnknownLabelError(
-        f"{argument}={name!r} is not a {what} of the report; {what}s are {list(names)}"
-    )
-
-
 def _compared_steps(report: Report, entry: str, steps: Sequence[str] | None) -> tuple[str, ...]:
     if steps is None:
         return tuple(s for s in report.steps if s != entry)
     chosen = (steps,) if isinstance(steps, str) else tuple(steps)
     for name in chosen:
-        _position(report.steps, name, "steps", "step")
+        position(report.steps, name, "steps", "step")
     if len(set(chosen)) != len(chosen):
         raise ValueError(f"steps: each step may be given once, got {list(chosen)}")
     return chosen
@@ -520,47 +503,6 @@ def _one_sided_note(
     return out
 
 
-def _nansum_keep(a: FloatArray, axis: int) -> FloatArray:
-    """Sum over ``axis`` ignoring NaN, NaN where every entry is NaN (Report.sum_samples)."""
-    total = np.nansum(a, axis=axis, keepdims=True)
-    allnan = np.isnan(a).all(axis=axis, keepdims=True)
-    out: FloatArray = np.where(allnan, np.nan, total)
-    return out
-
-
-def _total_axis(samples: SampleAxis) -> SampleAxis:
-    start = samples.start[:1] if len(samples) else samples.start
-    return SampleAxis(start, ("total",) if len(samples) else ())
-
-
-def _visitor_caveat(
-    report: Report, how: str = "summing the samples", units: str = "entries and conversions"
-) -> str:
-    """The AggregationWarning text when ``how`` adds up visitor samples, else ``""``.
-
-    In a ``visitor`` report a returning visitor is counted in every sample that saw them, so
-    any sum over samples (the totals, running totals) counts visitor-samples, not visitors.
-    """
-    many = report.present.sum(axis=1) > 1
-    which = [i for i, info in enumerate(report.reports) if info.type == "visitor" and bool(many[i])]
-    if not which:
-        return ""
-    return (
-        f"{how} of a 'visitor' report counts a returning visitor once per sample (reports "
-        f"{which}); the {units} compared are visitor-samples, so the test treats repeat "
-        "visits as independent. For inference on visitors, compare sample by sample "
-        "(by_sample=True) or request the whole period as one sample"
-    )
-
-
-def _not_count(a: FloatArray) -> BoolArray:
-    """Cells that are reported (not NaN) but not a whole number >= 0."""
-    with np.errstate(invalid="ignore"):
-        off = np.abs(a - np.round(a)) > _INT_RTOL * np.maximum(1.0, np.abs(a))
-        out: BoolArray = ~np.isnan(a) & (~np.isfinite(a) | (a < 0) | off)
-    return out
-
-
 def _per_entry(report: Report, entry: int, cols: IntArray) -> BoolArray:
     """Steps whose raw count exceeds the entries in some report, sample or recipe."""
     with np.errstate(invalid="ignore"):
@@ -572,12 +514,6 @@ def _per_entry(report: Report, entry: int, cols: IntArray) -> BoolArray:
 def _any_but_last(mask: BoolArray) -> BoolArray:
     """``mask.any()`` over every axis but the last (the steps)."""
     out: BoolArray = np.any(mask, axis=tuple(range(mask.ndim - 1)))
-    return out
-
-
-def _frozen(arr: _A) -> _A:
-    out: _A = arr.copy()
-    out.setflags(write=False)
     return out
 
 
@@ -637,14 +573,14 @@ def _sample_ratio(
     start = samples.start if len(samples) else np.array(["NaT"], dtype="datetime64[m]")
     sample_idx = idx[1] if by_sample else np.zeros(shape, dtype=np.intp)
     return SampleRatio(
-        report=_frozen(idx[0]),
-        segment=_frozen(segment[idx[0]]),
-        sample_start=_frozen(start[sample_idx]),
-        entries=_frozen(np.sum(n, axis=-1)),
-        chi2=_frozen(chi2),
-        p_value=_frozen(pval),
-        flagged=_frozen(pval < SAMPLE_RATIO_THRESHOLD),
-        reason=_frozen(reason),
+        report=frozen(idx[0]),
+        segment=frozen(segment[idx[0]]),
+        sample_start=frozen(start[sample_idx]),
+        entries=frozen(np.sum(n, axis=-1)),
+        chi2=frozen(chi2),
+        p_value=frozen(pval),
+        flagged=frozen(pval < SAMPLE_RATIO_THRESHOLD),
+        reason=frozen(reason),
         threshold=SAMPLE_RATIO_THRESHOLD,
     )
 

@@ -13,15 +13,15 @@ from .._errors import AggregationWarning, UnknownLabelError
 from ..parse import Report
 from ..stats import MeanVar, Moments, adjust_pvalues, average_order_value, revenue_per_visitor
 from ..stats.multiple import ADJUST_METHODS, AdjustMethod
-from ._compare import (
-    _alpha,
-    _choice,
-    _frozen,
-    _nansum_keep,
-    _not_count,
-    _position,
-    _total_axis,
-    _visitor_caveat,
+from ._cells import (
+    alpha_level,
+    choice,
+    frozen,
+    nansum_keep,
+    not_count,
+    position,
+    total_axis,
+    visitor_caveat,
 )
 from ._comparison import BoolArray, FloatArray, ObjectArray
 from ._means_comparison import MeansComparison
@@ -188,11 +188,11 @@ def compare_means(
     ["the step's engagement does not add up to its revenue: not taken as order values",
      'revenue without a sum of squares: a point estimate, no interval or test is possible']
     """
-    _choice(per, PER_CHOICES, "per")
-    _choice(correction, ADJUST_METHODS, "correction")
-    a = _alpha(alpha)
-    c = _position(report.recipes, control, "control", "recipe")
-    e = _position(report.steps, entry, "entry", "step")
+    choice(per, PER_CHOICES, "per")
+    choice(correction, ADJUST_METHODS, "correction")
+    a = alpha_level(alpha)
+    c = position(report.recipes, control, "control", "recipe")
+    e = position(report.steps, entry, "entry", "step")
     metrics = _metrics(metric)
     uses_revenue = REVENUE in metrics or revenue_step is not None
     rev_col = _revenue_step(report, revenue_step) if uses_revenue else -1
@@ -205,13 +205,13 @@ def compare_means(
 
     notes: list[str] = []
     if not by_sample:
-        caveat = _visitor_caveat(report, units="units and values")
+        caveat = visitor_caveat(report, units="units and values")
         if caveat:
             warnings.warn(caveat, AggregationWarning, stacklevel=2)
             notes.append(caveat)
 
     def total(arr: FloatArray) -> FloatArray:
-        return arr if by_sample else _nansum_keep(arr, axis=1)[:, 0]
+        return arr if by_sample else nansum_keep(arr, axis=1)[:, 0]
 
     def anywhere(mask: BoolArray) -> BoolArray:
         out: BoolArray = mask if by_sample else np.any(mask, axis=1)
@@ -238,7 +238,7 @@ def compare_means(
 
     # -- the summed cells: entries, counts, revenue, moments
     n_all = total(report.count[..., e])
-    n = np.where(_not_count(n_all), np.nan, n_all)[..., None]
+    n = np.where(not_count(n_all), np.nan, n_all)[..., None]
     orders_all = total(cnt)
     shape = orders_all.shape
     n_cell = np.broadcast_to(n, shape)
@@ -256,7 +256,7 @@ def compare_means(
         units = np.asarray(n_cell, dtype=np.float64)
         point_units = units
     else:
-        orders = np.where(_not_count(orders_all), np.nan, orders_all)
+        orders = np.where(not_count(orders_all), np.nan, orders_all)
         pe = average_order_value(revenue, orders)
         units = total(ec)
         point_units = orders_all
@@ -317,7 +317,7 @@ def compare_means(
 
     return MeansComparison(
         reports=report.reports,
-        samples=report.samples if by_sample else _total_axis(report.samples),
+        samples=report.samples if by_sample else total_axis(report.samples),
         recipes=report.recipes,
         metrics=metrics,
         steps=tuple(report.steps[i] for i in cols),
@@ -325,25 +325,25 @@ def compare_means(
         entry=entry,
         per=per,
         by_sample=by_sample,
-        units=_frozen(units),
-        mean=_frozen(mean),
-        std=_frozen(std),
-        mean_low=_frozen(mean_low),
-        mean_high=_frozen(mean_high),
-        diff=_frozen(diff),
-        diff_low=_frozen(comparison(diff_ci.low)),
-        diff_high=_frozen(comparison(diff_ci.high)),
-        lift=_frozen(lift),
-        lift_low=_frozen(comparison(lift_ci.low)),
-        lift_high=_frozen(comparison(lift_ci.high)),
-        statistic=_frozen(comparison(welch.statistic)),
-        df=_frozen(comparison(welch.df)),
-        p_value=_frozen(p_value),
-        p_adjusted=_frozen(p_adjusted),
-        significant=_frozen(p_adjusted < a),
-        reliable=_frozen(reliable_own & (is_control | reliable_c)),
-        note=_frozen(note),
-        source=_frozen(source),
+        units=frozen(units),
+        mean=frozen(mean),
+        std=frozen(std),
+        mean_low=frozen(mean_low),
+        mean_high=frozen(mean_high),
+        diff=frozen(diff),
+        diff_low=frozen(comparison(diff_ci.low)),
+        diff_high=frozen(comparison(diff_ci.high)),
+        lift=frozen(lift),
+        lift_low=frozen(comparison(lift_ci.low)),
+        lift_high=frozen(comparison(lift_ci.high)),
+        statistic=frozen(comparison(welch.statistic)),
+        df=frozen(comparison(welch.df)),
+        p_value=frozen(p_value),
+        p_adjusted=frozen(p_adjusted),
+        significant=frozen(p_adjusted < a),
+        reliable=frozen(reliable_own & (is_control | reliable_c)),
+        note=frozen(note),
+        source=frozen(source),
         alpha=a,
         correction=correction,
         warnings=tuple(notes),
@@ -387,7 +387,7 @@ def _engagement_step(report: Report, name: str) -> int:
 def _revenue_step(report: Report, revenue_step: str | None) -> int:
     carried = ~np.isnan(report.revenue).all(axis=(0, 1, 2))
     if revenue_step is not None:
-        return _position(report.steps, revenue_step, "revenue_step", "step")
+        return position(report.steps, revenue_step, "revenue_step", "step")
     if not carried.any():
         raise ValueError("metric='revenue': no step of the report carries revenue")
     return int(np.flatnonzero(carried)[-1])
@@ -410,7 +410,7 @@ def _moments(
     invalid value (fractional or negative count, infinite or negative sum) makes its cell NaN.
     """
     with np.errstate(invalid="ignore"):
-        invalid = _not_count(count) | np.isinf(total) | np.isinf(sumsq) | (sumsq < 0)
+        invalid = not_count(count) | np.isinf(total) | np.isinf(sumsq) | (sumsq < 0)
     parts = []
     for arr in (count, total, sumsq):
         if not by_sample:

@@ -5,11 +5,9 @@ Verdicts from p-values, NaN-aware sums over the sample axis, argument checks and
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
-from .._errors import UnknownLabelError
+from ._cells import nansum_all, not_count, real
 from ._extreme_results import (
     CONTROL,
     HIGHER,
@@ -66,35 +64,9 @@ def valid_triples(
     infinite total, a negative or infinite sum of squares) set to NaN in all three, and where
     that happened (a reported value that no set of values can have)."""
     with np.errstate(invalid="ignore"):
-        off = np.abs(count - np.round(count)) > 1e-9 * np.maximum(1.0, np.abs(count))
-        bad = ~np.isnan(count) & (~np.isfinite(count) | (count < 0) | off)
-        bad |= np.isinf(total) | np.isinf(sumsq) | (sumsq < 0)
+        bad = not_count(count) | np.isinf(total) | np.isinf(sumsq) | (sumsq < 0)
     c, t, s = (np.where(bad, np.nan, a) for a in (count, total, sumsq))
     return c, t, s, np.asarray(bad, dtype=bool)
-
-
-def nansum_all(arr: FloatArray, axis: int) -> FloatArray:
-    """Sum over ``axis`` ignoring NaN; NaN where every entry is NaN (never reported)."""
-    total = np.nansum(arr, axis=axis)
-    out: FloatArray = np.where(np.isnan(arr).all(axis=axis), np.nan, total)
-    return out
-
-
-def position(names: tuple[str, ...], name: str, argument: str, what: str) -> int:
-    """Index of ``name``; :class:`~ttstats.UnknownLabelError` listing ``names`` otherwise."""
-    try:
-        return names.index(name)
-    except ValueError:
-        raise UnknownLabelError(
-            f"{argument}: unknown {what} {name!r}; {what}s are {list(names)}"
-        ) from None
-
-
-def real(value: object) -> float:
-    """``value`` as a float if it is a real number (not a bool), else NaN."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        return float("nan")
-    return float(value)
 
 
 def positive(value: object, name: str) -> float:
@@ -102,19 +74,4 @@ def positive(value: object, name: str) -> float:
     out = real(value)
     if not (np.isfinite(out) and out > 0):
         raise ValueError(f"{name} must be a positive number, got {value!r}")
-    return out
-
-
-def alpha_level(value: object) -> float:
-    """``alpha`` as a float strictly inside (0, 1); ``ValueError`` otherwise."""
-    out = real(value)
-    if not 0.0 < out < 1.0:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {value!r}")
-    return out
-
-
-def frozen(arr: Any) -> Any:
-    """A read-only copy of ``arr``."""
-    out = np.array(arr)
-    out.setflags(write=False)
     return out

@@ -14,16 +14,13 @@ import numpy as np
 from .._errors import AggregationWarning, ReportMismatchError
 from ..parse import Report
 from ..stats import Moments
+from ._cells import alpha_level, frozen, nansum_all, position
 from ._compare_means import REVENUE, compare_means
 from ._extreme_cells import (
     TRIPLE,
-    alpha_level,
     codes,
     defined,
-    frozen,
     labelled,
-    nansum_all,
-    position,
     sum_samples,
     valid_triples,
     verdict_text,

@@ -25,7 +25,7 @@ from ..stats import (
 )
 from ..stats.hypothesis_tests import TEST_METHODS, TestMethod
 from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, ProportionMethod
-from ._compare import _alpha, _choice, _not_count, _position, _visitor_caveat
+from ._cells import alpha_level, choice, not_count, position, visitor_caveat
 from ._comparison import BoolArray, FloatArray, ObjectArray, _keep_objects, _labels
 from ._notes import NOTE_CONTROL, NOTE_NOT_COUNT, NOTE_PER_ENTRY, join, prefixed, text
 
@@ -264,17 +264,17 @@ def cumulative(
     Free shipping banner      18750.0            916.0      0.0013
        Bigger buy button      18835.0            773.0      0.8054
     """
-    _choice(method, PROPORTION_METHODS, "method")
-    _choice(lift_method, LIFT_METHODS, "lift_method")
-    _choice(test, TEST_METHODS, "test")
-    a = _alpha(alpha)
-    c = _position(report.recipes, control, "control", "recipe")
-    e = _position(report.steps, entry, "entry", "step")
+    choice(method, PROPORTION_METHODS, "method")
+    choice(lift_method, LIFT_METHODS, "lift_method")
+    choice(test, TEST_METHODS, "test")
+    a = alpha_level(alpha)
+    c = position(report.recipes, control, "control", "recipe")
+    e = position(report.steps, entry, "entry", "step")
     name = report.steps[-1] if metric is None else metric
-    j = _position(report.steps, name, "metric", "step")
+    j = position(report.steps, name, "metric", "step")
     if j == e:
         raise ValueError(f"metric={name!r} is the entry step: nothing to compare")
-    caveat = _visitor_caveat(report, "the running totals")
+    caveat = visitor_caveat(report, "the running totals")
     if caveat:
         warnings.warn(caveat, AggregationWarning, stacklevel=2)
     grid = np.asarray(report.in_grid, dtype=bool)[:, :, None]  # (report, sample, 1)
@@ -284,7 +284,7 @@ def cumulative(
     # their conversions
     x_raw = np.where(np.isnan(n_raw), np.nan, x_raw)
     n_raw = np.where(np.isnan(x_raw), np.nan, n_raw)
-    bad = (_not_count(x_raw) | _not_count(n_raw)).any(axis=1, keepdims=True)
+    bad = (not_count(x_raw) | not_count(n_raw)).any(axis=1, keepdims=True)
     shape = x_raw.shape
     running_x = np.cumsum(np.where(np.isnan(x_raw) | ~grid, 0.0, x_raw), axis=1)
     running_n = np.cumsum(np.where(np.isnan(n_raw) | ~grid, 0.0, n_raw), axis=1)
@@ -337,23 +337,23 @@ def cumulative(
         control=control,
         metric=name,
         entry=entry,
-        in_grid=_frozen(np.asarray(report.in_grid, dtype=bool)),
-        entries=_frozen(np.where(outside, np.nan, np.where(grid, n_raw, np.nan))),
-        conversions=_frozen(np.where(outside, np.nan, np.where(grid, x_raw, np.nan))),
-        cum_entries=_frozen(cum_n),
-        cum_conversions=_frozen(cum_x),
-        rate=_frozen(rate),
-        rate_low=_frozen(rate_ci.low),
-        rate_high=_frozen(rate_ci.high),
-        diff=_frozen(np.where(stat_off & ~per_entry, np.nan, diff)),
-        cs_low=_frozen(compared(cs.low)),
-        cs_high=_frozen(compared(cs.high)),
-        lift=_frozen(np.where(stat_off & ~per_entry, np.nan, lift)),
-        lift_low=_frozen(compared(lift_ci.low)),
-        lift_high=_frozen(compared(lift_ci.high)),
-        p_value=_frozen(compared(fixed.pvalue)),
-        av_p_value=_frozen(compared(av.pvalue)),
-        note=_frozen(note),
+        in_grid=frozen(np.asarray(report.in_grid, dtype=bool)),
+        entries=frozen(np.where(outside, np.nan, np.where(grid, n_raw, np.nan))),
+        conversions=frozen(np.where(outside, np.nan, np.where(grid, x_raw, np.nan))),
+        cum_entries=frozen(cum_n),
+        cum_conversions=frozen(cum_x),
+        rate=frozen(rate),
+        rate_low=frozen(rate_ci.low),
+        rate_high=frozen(rate_ci.high),
+        diff=frozen(np.where(stat_off & ~per_entry, np.nan, diff)),
+        cs_low=frozen(compared(cs.low)),
+        cs_high=frozen(compared(cs.high)),
+        lift=frozen(np.where(stat_off & ~per_entry, np.nan, lift)),
+        lift_low=frozen(compared(lift_ci.low)),
+        lift_high=frozen(compared(lift_ci.high)),
+        p_value=frozen(compared(fixed.pvalue)),
+        av_p_value=frozen(compared(av.pvalue)),
+        note=frozen(note),
         alpha=a,
         method=method,
         lift_method=lift_method,
@@ -396,7 +396,7 @@ def _notes(
     return out
 
 
-def _frozen(arr: Any) -> Any:
+def frozen(arr: Any) -> Any:
     out = np.array(arr, copy=True)
     out.setflags(write=False)
     return out

@@ -27,14 +27,11 @@ import numpy as np
 from .._errors import ReportMismatchError
 from ..parse import Report
 from ..stats import Moments
+from ._cells import alpha_level, frozen, nansum_all, position
 from ._extreme_cells import (
     TRIPLE,
-    alpha_level,
     codes,
-    frozen,
     labelled,
-    nansum_all,
-    position,
     positive,
     sum_samples,
     valid_triples,

@@ -20,7 +20,8 @@ from ..stats import cochran_q
 from ..stats.hypothesis_tests import TestMethod
 from ..stats.multiple import AdjustMethod
 from ..stats.proportions import ProportionMethod
-from ._compare import _position, compare
+from ._cells import position
+from ._compare import compare
 from ._comparison import BoolArray, Comparison, FloatArray, ObjectArray, _keep_objects
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def compare_segments(
     1     Bigger buy button       2.0  0.001    0.972    False
     """
     name = report.steps[-1] if metric is None and report.steps else metric
-    j = _position(report.steps, name, "metric", "step")
+    j = position(report.steps, name, "metric", "step")
     if report.steps[j] == entry:
         raise ValueError(f"metric={name!r} is the entry step: nothing to compare")
     comp = compare(
@@ -327,17 +328,17 @@ def compare_segments(
         aggregate_report=agg_reports,
         metric=report.steps[j],
         control=control,
-        aggregate_lift=_frozen(out["agg_lift"]),
-        aggregate_diff=_frozen(out["agg_diff"]),
-        lift_min=_frozen(out["lo"]),
-        lift_max=_frozen(out["hi"]),
-        q=_frozen(q),
-        df=_frozen(df),
-        p_value=_frozen(pval),
-        i_squared=_frozen(i2),
-        segments=_frozen(count),
-        simpson=_frozen(simpson),
-        note=_frozen(note),
+        aggregate_lift=frozen(out["agg_lift"]),
+        aggregate_diff=frozen(out["agg_diff"]),
+        lift_min=frozen(out["lo"]),
+        lift_max=frozen(out["hi"]),
+        q=frozen(q),
+        df=frozen(df),
+        p_value=frozen(pval),
+        i_squared=frozen(i2),
+        segments=frozen(count),
+        simpson=frozen(simpson),
+        note=frozen(note),
         warnings=tuple(found),
     )
 
@@ -370,7 +371,7 @@ def _pct(value: float) -> str:
     return "n/a" if not np.isfinite(value) else f"{value:+.1%}"
 
 
-def _frozen(arr: Any) -> Any:
+def frozen(arr: Any) -> Any:
     out = np.array(arr, copy=True)
     out.setflags(write=False)
     return out
