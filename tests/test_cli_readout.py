@@ -224,8 +224,16 @@ def test_bad_input_is_one_line_and_status_2(
     ("extra", "status", "start"),
     [
         ([], 0, "yes: 'Free shipping banner' beats 'Control' on Order Confirmation"),
-        (["--min-lift", "0.5"], 1, "no: no recipe beats 'Control' on Order Confirmation by at"),
-        (["--min-lift", "50%"], 1, "no: no recipe beats 'Control' on Order Confirmation by at"),
+        (
+            ["--min-lift", "0.5"],
+            1,
+            "no: no recipe beats 'Control' on Order Confirmation in the aggregate (all visitors) with an observed lift of at least",
+        ),
+        (
+            ["--min-lift", "50%"],
+            1,
+            "no: no recipe beats 'Control' on Order Confirmation in the aggregate (all visitors) with an observed lift of at least",
+        ),
         (
             ["--split", "50%,25%,25%"],
             1,

@@ -367,7 +367,7 @@ def test_decide(example: ttstats.Report) -> None:
     assert "adjusted p = 0.0002" in yes.reason
     no = decide(example, control="Control", metric=ORDER, min_lift=0.5)
     assert not no.passed and no.reason.startswith("no: no recipe beats 'Control'")
-    assert "by at least +50.0%" in no.reason
+    assert "in the aggregate (all visitors) with an observed lift of at least +50.0%" in no.reason
     assert not decide(example, control="Control", metric=ORDER, segment="Returning visitors").passed
     # a drop is never a win: Control against the banner
     loses = decide(example, control=BANNER, metric=ORDER)
@@ -413,7 +413,7 @@ def test_min_lift_is_never_met_by_an_undefined_lift() -> None:
     report = ttstats.read_report(_one_day((2000, 0), (2000, 30)))
     assert decide(report, control="A", metric="Order").passed
     refused = decide(report, control="A", metric="Order", min_lift=0.05)
-    assert not refused.passed and "by at least +5.0%" in refused.reason
+    assert not refused.passed and "with an observed lift of at least +5.0%" in refused.reason
 
 
 def test_summed_visitor_samples_add_a_caution() -> None:
@@ -713,3 +713,59 @@ def test_absurd_counts_and_levels_give_reasons_not_warnings() -> None:
     small = read_quietly(sample("v2-small.xml"))
     tiny = build_readout(small, alpha=1e-300)
     assert all(np.isfinite(r.rate_low) for s in tiny.sections for r in s.metric_rows)
+
+
+def _summary_of(ro: Readout) -> list[str]:
+    """The summary's bullets, one string each (the wrapping undone)."""
+    text = readout_to_text(ro)
+    block = text.split("Summary\n-------\n", 1)[1].split("\n\n\n", 1)[0]
+    return [" ".join(item.split()) for item in block.split("\n  - ")[1:]]
+
+
+def test_the_summary_holds_the_aggregate_of_every_type() -> None:
+    kinds = ttstats.read_report(_aggregates(("visit", 50, 80), ("visitor", 80, 50)))
+    ro = build_readout(kinds, control="A")
+    summary = _summary_of(ro)
+    assert summary[0].startswith("B (all visitors, type visit): wins")
+    assert summary[1].startswith("B (all visitors, type visitor): loses")
+    doc = readout_to_json(ro)
+    assert [(v["type"], v["outcome"]) for v in doc["verdicts"]] == [
+        ("visit", "wins"),
+        ("visitor", "loses"),
+    ]
+    jsonschema.Draft202012Validator(strict(readout_schema())).validate(doc)
+
+
+def test_the_summary_qualifies_a_verdict_under_a_sample_ratio_mismatch(
+    example: ttstats.Report,
+) -> None:
+    broken = build_readout(example, split=[2, 1, 1])
+    comp = broken.comparison
+    assert comp.sample_ratio.flagged.all()
+    banner = next(s for s in _summary_of(broken) if s.startswith("Free shipping banner"))
+    assert banner.endswith(
+        "Sample ratio MISMATCH in this report: the allocation is broken, so this verdict "
+        "cannot be trusted."
+    )
+    even = build_readout(example)
+    assert not any("MISMATCH" in s for s in _summary_of(even))
+
+
+def test_the_summary_lists_the_verdicts_extreme_orders_flip(
+    extremes_pair: tuple[ttstats.Report, ttstats.Report],
+) -> None:
+    with_x, without_x = extremes_pair
+    ro = build_readout(with_x, without_extremes=without_x)
+    sens = ttstats.extreme_order_sensitivity(with_x, without_x, control=ro.control)
+    expected = sens.flips()
+    assert len(expected) == 3  # test_extreme.py: B's orders (aggregate, Segment 2), B's revenue
+    (line,) = [s for s in _summary_of(ro) if s.startswith("Extreme orders:")]
+    assert line.startswith(
+        f"Extreme orders: {len(expected)} verdict(s) FLIP when they are excluded"
+    )
+    for row in expected.itertuples():
+        where = "all visitors" if row.segment is None else row.segment
+        assert (
+            f"{row.recipe} ({where}, {row.step}, {row.measure}: {row.verdict_with} -> "
+            f"{row.verdict_without})"
+        ) in line

@@ -316,7 +316,11 @@ def decide(
     allow_mismatch: bool = False,
     type: str | None = None,
 ) -> Decision:
-    """Does some recipe beat the control significantly, and by at least ``min_lift``?
+    """Does some recipe beat the control significantly, with an observed lift of at least
+    ``min_lift``?
+
+    The minimum is met by the lift observed (the point estimate), as an analyst reads a
+    dashboard; the interval of the lift, in the reason, says how sure that is.
 
     Decides on the aggregate report, or on the named segment; the verdicts are those of
     :func:`build_readout` with the same arguments (without its other sections). With
@@ -359,7 +363,7 @@ def decide(
     >>> decide(report, control="A", metric="Order").passed
     True
     >>> decide(report, control="A", metric="Order", min_lift=0.5).reason
-    "no: no recipe beats 'A' on Order by at least +50.0% in the aggregate (all visitors); best: 'B' +40.0% (95% CI +9.1% to +79.6%), adjusted p = 0.0077 (Holm)"
+    "no: no recipe beats 'A' on Order in the aggregate (all visitors) with an observed lift of at least +50.0%; best: 'B' +40.0% (95% CI +9.1% to +79.6%), adjusted p = 0.0077 (Holm)"
     """
     ctrl, step = _labels(report, control, metric, entry)
     floor = _min_lift(min_lift)

@@ -356,13 +356,14 @@ def decision_reason(
     def largest(v: Verdict) -> float:
         return v.lift if np.isfinite(v.lift) else -np.inf
 
-    floor = f" by at least {signed_pct(min_lift)}" if min_lift > 0 else ""
+    # the minimum is met by the observed lift (the point estimate), not by the interval
+    floor = f" with an observed lift of at least {signed_pct(min_lift)}" if min_lift > 0 else ""
     if winners:
         best = max(winners, key=largest)
         also = [repr(v.recipe) for v in winners if v is not best]
         extra = f"; so does {', '.join(also)}" if also else ""
         return (
-            f"yes: {best.recipe!r} beats {control!r} on {metric}{floor} {where}: "
+            f"yes: {best.recipe!r} beats {control!r} on {metric} {where}{floor}: "
             f"{detail(best)} < {alpha:g}{extra}"
         )
     if not considered:
@@ -374,7 +375,6 @@ def decision_reason(
             f"{considered[0].note or 'undefined'}"
         )
     best = max(tested, key=largest)
-    how = floor or " significantly"
     unchecked = [
         repr(v.recipe)
         for v in tested
@@ -388,6 +388,7 @@ def decision_reason(
         else ""
     )
     return (
-        f"no: no recipe beats {control!r} on {metric}{how} {where}; best: {best.recipe!r} "
+        f"no: no recipe beats {control!r} on {metric} {where}"
+        f"{floor or ' significantly'}; best: {best.recipe!r} "
         f"{detail(best)}{why}"
     )

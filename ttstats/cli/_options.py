@@ -361,7 +361,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 0 when some recipe beats the control, 1 when none does",
         description="Decide on the aggregate report (or the named segment): exit status 0 "
         "when some recipe beats the control significantly (adjusted p < alpha, lift > 0) and "
-        "by at least --min-lift, 1 when none does, 2 on bad input; prints a one-line reason.",
+        "with an observed lift of at least --min-lift, 1 when none does, 2 on bad input; prints "
+        "a one-line reason.",
     )
     check.add_argument("file", metavar="FILE", help="report file, or - for stdin")
     _statistics_options(check, required=True)

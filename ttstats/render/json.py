@@ -167,7 +167,7 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
             },
         },
         "comparisons": comparisons,
-        "verdicts": [_verdict(v) for s in sections for v in s.verdicts],
+        "verdicts": [_verdict(v, s.report.type) for s in sections for v in s.verdicts],
         "sequential": {
             "acting_on": "always-valid" if ro.sequential else "fixed-horizon",
             "looks": ro.looks,
@@ -324,7 +324,7 @@ def _segment(r: SegmentRow) -> dict[str, Any]:
     )
 
 
-def _verdict(v: Verdict) -> dict[str, Any]:
+def _verdict(v: Verdict, type: str | None) -> dict[str, Any]:
     parts = [v.note]
     if v.outcome != NO_VERDICT:
         parts.append("target_lift, more_samples: asked only where no verdict is reached")
@@ -335,6 +335,7 @@ def _verdict(v: Verdict) -> dict[str, Any]:
         note,
         report=v.report,
         segment=v.segment,
+        type=type,
         recipe=v.recipe,
         step=v.step,
         outcome=v.outcome,

@@ -212,16 +212,17 @@ def _header(ro: Readout) -> list[Block]:
         if rd.samples
         else "no samples"
     )
-    segments = ", ".join(rd.segments) if rd.segments else "none (the whole campaign)"
+    segments = ", ".join(dict.fromkeys(rd.segments)) if rd.segments else "none (the whole campaign)"
     recipes = ", ".join(f"{r} (control)" if r == ro.control else r for r in rd.recipes)
     marks = {ro.entry: " (entries)", ro.metric: " (metric)"}
     steps = ", ".join(s + marks.get(s, "") for s in rd.steps)
     campaign = f"; summary recipe {rd.campaign_recipe!r}" if rd.campaign_recipe else ""
-    shown = (
-        "every report, the aggregate first"
-        if ro.segment is None
-        else f"segment {ro.segment!r} only"
-    )
+    if ro.segment is None:
+        shown = "every report, the aggregate first"
+    elif all(section.report.segment is None for section in ro.sections):
+        shown = "the aggregate only"
+    else:
+        shown = f"segment {ro.segment!r} only"
     floor = f"; minimum lift worth having {signed_pct(ro.min_lift)}" if ro.min_lift > 0 else ""
     return [
         Paragraph(
@@ -251,11 +252,24 @@ def _header(ro: Readout) -> list[Block]:
 def _summary(ro: Readout) -> list[Block]:
     if not ro.sections:
         return []
-    first = ro.sections[0]
-    where = first.label if first.report.segment is not None else AGGREGATE.lower()
-    items = [f"{v.recipe} ({where}): {_both(ro, v)}." for v in first.verdicts]
-    if not items:
-        items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
+    # the aggregate of each type (a request without type answers one report per type), else
+    # the first section shown
+    leading = [s for s in ro.sections if s.report.segment is None] or [ro.sections[0]]
+    types = {s.report.type for s in ro.sections}
+    items: list[str] = []
+    for section in leading:
+        where = section.label if section.report.segment is not None else AGGREGATE.lower()
+        if len(types) > 1:
+            where += f", type {section.report.type}"
+        caution = (
+            " Sample ratio MISMATCH in this report: the allocation is broken, so this verdict "
+            "cannot be trusted."
+            if section.sample_ratio.flagged
+            else ""
+        )
+        items += [f"{v.recipe} ({where}): {_both(ro, v)}.{caution}" for v in section.verdicts]
+        if not section.verdicts:
+            items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
     flagged = [s.label for s in ro.sections if s.sample_ratio.flagged]
     checked = [s for s in ro.sections if s.sample_ratio.p_value == s.sample_ratio.p_value]
     if flagged:
@@ -268,6 +282,21 @@ def _summary(ro: Readout) -> list[Block]:
     if ro.campaign.checked:
         state = "consistent" if ro.campaign.consistent else "GAPS (see Checks)"
         items.append(f"Campaign consistency: {state}.")
+    flips = [
+        f"{row.recipe} ({_label(row.segment).lower() if row.segment is None else row.segment}, "
+        f"{row.step}, {row.measure}: {row.verdict_with} -> {row.verdict_without})"
+        for section in ro.sections
+        for row in section.sensitivity
+        if row.flipped
+    ]
+    if flips:
+        items.append(
+            f"Extreme orders: {len(flips)} verdict(s) FLIP when they are excluded: "
+            + "; ".join(flips)
+            + "."
+        )
+    elif ro.sensitivity is not None:
+        items.append("Extreme orders: no verdict flips when they are excluded.")
     if ro.looks > 1 or ro.sequential:
         items.append(f"Act on: {ro.act_on}.")
     paradox = [r for r in ro.segments if r.simpson]
