@@ -108,7 +108,7 @@ def test_bad_input_is_one_line_and_status_2(tmp_path: Path, setup: str, expect: 
         ("link_loop", "cannot read {path}: Too many levels of symbolic links"),
         ("name_too_long", "cannot read {path}: File name too long"),
         ("no_permission", "cannot read {path}: Permission denied"),
-        ("api_error", "{path}: the file is an API error response: API error"),
+        ("api_error", "{path}: the file is an API error response: Invalid email or password"),
     ],
 )
 def test_every_unreadable_file_is_one_line_naming_it(

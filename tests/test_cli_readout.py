@@ -85,7 +85,9 @@ def test_readout_of_each_published_sample(
 
 def test_readout_of_an_api_error_response(capsys: pytest.CaptureFixture[str]) -> None:
     status, out, err = run(["readout", str(sample("error-401.xml"))], capsys)
-    assert_one_line_error(status, out, err, "API error", "Invalid email or password")
+    assert_one_line_error(
+        status, out, err, "the file is an API error response: Invalid email or password supplied"
+    )
 
 
 def test_formats(capsys: pytest.CaptureFixture[str]) -> None:
@@ -208,6 +210,17 @@ def test_without_extremes_adds_the_sensitivity(
         (["check", EXAMPLE, "--control", "Control", "--metric", "X"], ["steps are ['Entry'"]),
         (["check", "missing.xml", "--control", "A", "--metric", "B"], ["no such file"]),
         (["inspect", "--nope"], ["unrecognized arguments: --nope", "usage"]),
+        (
+            ["readout", "--sequentail"],
+            [
+                "ttstats readout: error: unrecognized arguments: --sequentail (did you mean "
+                "--sequential?) (usage: ttstats readout --help)"
+            ],
+        ),
+        (
+            ["check", EXAMPLE, "--control", "Control", "--metric", ORDER, "--min-lfit", "5%"],
+            ["did you mean --min-lift?", "usage: ttstats check --help"],
+        ),
     ],
 )
 def test_bad_input_is_one_line_and_status_2(

@@ -219,8 +219,22 @@ def test_plain_http_needs_allow_http(
     api: ApiServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     assert main([*ARGS, "--base-url", api.base_url, "-o", str(tmp_path / "r.xml")]) == 2
-    one_clean_line(capsys.readouterr().err)
+    err = capsys.readouterr().err
+    one_clean_line(err)
+    assert "--allow-http allows http://" in err and "allow_http=True" not in err
     assert api.targets == []
+
+
+def test_a_bad_date_is_told_before_missing_credentials(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for name in ("TT_CLIENT", "TT_EMAIL", "TT_PASSWORD"):
+        monkeypatch.delenv(name, raising=False)
+    args = ["fetch", "--campaign", "1", "--start", "03/08/2009", "--end", "2009-08-31"]
+    assert main([*args, "-o", str(tmp_path / "r.xml")]) == 2
+    err = capsys.readouterr().err
+    one_clean_line(err)
+    assert "start must be YYYY-MM-DD or YYYY-MM-DDTHH:mm, not '03/08/2009'" in err
 
 
 def test_missing_httpx(

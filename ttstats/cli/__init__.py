@@ -55,7 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         status: int = args.func(args)
     except TTApiError as err:
-        print(f"ttstats: the file is an API error response: {one_line(err)}", file=sys.stderr)
+        code = f" (code {err.code})" if err.code is not None else ""
+        text = one_line(err.message) if err.message else "no message"
+        print(f"ttstats: the file is an API error response{code}: {text}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except ReportMismatchError as err:
         first = getattr(args, "file", None) or "the bundled example"

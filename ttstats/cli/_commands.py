@@ -173,6 +173,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         "exclude_extreme_orders": args.exclude_extreme_orders,
         "version": args.version,
     }
+    # the request's own values first: a wrong date is worth hearing of before the credentials
+    ReportRequest("-", "-", "-", args.campaign, args.start, args.end, **options)
     request = ReportRequest.from_env(args.campaign, args.start, args.end, **options)
     try:
         data = fetch_report(
@@ -195,6 +197,9 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
         raise UsageError(
             f"the API's answer is not a readable report, nothing written: {request.redact(str(err))}"
         ) from None
+    except ValueError as err:  # the address: the Python argument's name is the option's here
+        text = request.redact(str(err)).replace("allow_http=True", "--allow-http")
+        raise UsageError(text) from None
     write_output(data, args.output)
     if args.output != "-":
         r, s, *_ = report.shape

@@ -84,7 +84,9 @@ def load(arg: str | None, *, strict: bool = False) -> tuple[Report, str]:
             warnings.simplefilter("ignore", ReportRepairWarning)
             return read_report(source, strict=strict, progress=progress), label
     except TTApiError as err:
-        raise UsageError(f"{label}: the file is an API error response: {one_line(err)}") from None
+        code = f" (code {err.code})" if err.code is not None else ""
+        text = one_line(err.message) if err.message else "no message"
+        raise UsageError(f"{label}: the file is an API error response{code}: {text}") from None
     except ReportParseError as err:
         raise UsageError(f"{label}: {err}") from None
     except FileNotFoundError:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import difflib
 import math
 import re
 import sys
@@ -221,9 +222,41 @@ class _Parser(argparse.ArgumentParser):
         argv = sys.argv[1:] if args is None else list(args)
         return super().parse_known_args(_join_signed_values(argv), namespace)
 
+    def parse_args(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, namespace: argparse.Namespace | None = None
+    ) -> argparse.Namespace:
+        """As argparse's, but an unknown option is reported by its command, with the option
+        it most likely stands for (``--sequentail``: did you mean ``--sequential``?)."""
+        parsed, extras = self.parse_known_args(args, namespace)
+        if extras:
+            command = self.commands.get(getattr(parsed, "command", None) or "", self)
+            command.error(
+                f"unrecognized arguments: {' '.join(extras)}{_suggestion(command, extras)}"
+            )
+        return parsed
+
+    @property
+    def commands(self) -> dict[str, argparse.ArgumentParser]:
+        """The parser of each subcommand, by name (none for a subcommand's own parser)."""
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return dict(action.choices)
+        return {}
+
     def error(self, message: str) -> NoReturn:
         text = " ".join(message.split())
         self.exit(EXIT_BAD_INPUT, f"{self.prog}: error: {text} (usage: {self.prog} --help)\n")
+
+
+def _suggestion(parser: argparse.ArgumentParser, extras: Sequence[str]) -> str:
+    """``" (did you mean --x?)"`` for the first unknown option close to one of ``parser``'s."""
+    known = [s for action in parser._actions for s in action.option_strings if s.startswith("--")]
+    for extra in extras:
+        if extra.startswith("--"):
+            close = difflib.get_close_matches(extra.split("=", 1)[0], known, n=1, cutoff=0.7)
+            if close:
+                return f" (did you mean {close[0]}?)"
+    return ""
 
 
 def _statistics_options(cmd: argparse.ArgumentParser, *, required: bool) -> None:

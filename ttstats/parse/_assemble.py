@@ -372,7 +372,9 @@ def _report_duplicates(
 
     if strict:
         line, col = unpack(int(packed[order[0]]))
-        raise ReportParseError(f"{message(int(shown[0]))} [refused: strict=True]", line, col)
+        raise ReportParseError(
+            f"{message(int(shown[0]))} (a repair: strict mode refuses it)", line, col
+        )
     for j in order[:MAX_DETAILED].tolist():
         warn.add(*unpack(int(packed[j])), "duplicate", message(int(dropped[j])))
     if len(order) > MAX_DETAILED:

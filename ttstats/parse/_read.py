@@ -299,7 +299,9 @@ class _Reader:
                         else loc(np.asarray([issue.pos]))[0]
                     )
                     line, col = _unpack(int(where))
-                    raise ReportParseError(f"{issue.message} [refused: strict=True]", line, col)
+                    raise ReportParseError(
+                        f"{issue.message} (a repair: strict mode refuses it)", line, col
+                    )
         if issues:
             packed = loc(np.asarray([i.pos for i in issues], dtype=np.int64)).tolist()
             packed = [
@@ -358,7 +360,7 @@ class _Reader:
                 )
         if self.strict:
             raise ReportParseError(
-                f"<{element_name(stack[-1].code, stack[-1].name)}> is never closed [refused: strict=True]",
+                f"<{element_name(stack[-1].code, stack[-1].name)}> is never closed (closing it is a repair: strict mode refuses it)",
                 line,
                 col,
             )
