@@ -68,8 +68,8 @@ def test_json_carries_the_always_valid_and_bayesian_numbers(report: ttstats.Repo
     assert family == 10  # 2 recipes x 5 steps
     low, high = comp.cs_low[agg_banner] * 100, comp.cs_high[agg_banner] * 100
     assert verdict["sequential_text"].endswith(
-        f"the difference is {low:+.2f} to {high:+.2f} points at every look "
-        f"(95% confidence sequence, not adjusted for the {family} comparisons)"
+        f"95% confidence sequence of the difference, valid at every look: {low:+.2f} to "
+        f"{high:+.2f} points (not adjusted for the {family} comparisons)"
     )
 
 

@@ -192,22 +192,22 @@ def sequential_text(
     --------
     >>> sequential_text("wins", av_p_adjusted=0.0153, cs_low=0.0025, cs_high=0.0152,
     ...                 alpha=0.05, correction="holm")
-    'always-valid: wins, adjusted p = 0.0153 (Holm); the difference is +0.25 to +1.52 points at every look (95% confidence sequence)'
+    'always-valid: wins, adjusted p = 0.0153 (Holm); 95% confidence sequence of the difference, valid at every look: +0.25 to +1.52 points'
     >>> sequential_text("no verdict yet", av_p_adjusted=0.2055, cs_low=0.0009, cs_high=0.0173,
-    ...                 alpha=0.05, correction="holm", family=4)[-75:]
-    'at every look (95% confidence sequence, not adjusted for the 4 comparisons)'
+    ...                 alpha=0.05, correction="holm", family=4)[-70:]
+    'every look: +0.09 to +1.73 points (not adjusted for the 4 comparisons)'
     """
     if outcome == UNDEFINED:
         return f"always-valid: {UNDEFINED}: {note or 'the always-valid test is not defined'}"
     band = ""
     if defined(cs_low) and defined(cs_high):
         band = (
-            f"; the difference is {cs_low * 100:+.2f} to {cs_high * 100:+.2f} points at every "
-            f"look ({level(alpha)} confidence sequence"
+            f"; {level(alpha)} confidence sequence of the difference, valid at every look: "
+            f"{cs_low * 100:+.2f} to {cs_high * 100:+.2f} points"
             + (
-                f", not adjusted for the {family} comparisons)"
+                f" (not adjusted for the {family} comparisons)"
                 if family > 1 and correction != "none"
-                else ")"
+                else ""
             )
         )
     return (

@@ -180,7 +180,7 @@ def plot_sequential(
         )
     left.axhline(alpha, color="black", lw=0.8)
     left.set_yscale("log")
-    left.set_ylabel(f"p-value of the running totals (alpha {alpha:g})")
+    left.set_ylabel(f"p-value of the running totals, unadjusted (alpha {alpha:g})")
     right.axhline(0.0, color="black", lw=0.8)
     right.yaxis.set_major_formatter(PercentFormatter(1.0))
     right.set_ylabel(f"difference of rates ({1 - alpha:.0%} confidence sequence)")
