@@ -769,3 +769,26 @@ def test_the_summary_lists_the_verdicts_extreme_orders_flip(
             f"{row.recipe} ({where}, {row.step}, {row.measure}: {row.verdict_with} -> "
             f"{row.verdict_without})"
         ) in line
+
+
+def test_readout_of_one_type(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    xml = _aggregates(("visit", 50, 80), ("visitor", 80, 50))
+    kinds = ttstats.read_report(xml)
+    visit = build_readout(kinds, control="A", type="visit")
+    assert [s.report.type for s in visit.sections] == ["visit"]
+    # the same numbers as the readout of every type, for that report
+    every = build_readout(kinds, control="A")
+    (same,) = [v for v in every.verdicts if v.report == visit.verdicts[0].report]
+    assert visit.verdicts[0].text == same.text and visit.verdicts[0].outcome == "wins"
+    doc = readout_to_json(visit)
+    assert doc["settings"]["type"] == "visit" and readout_to_json(every)["settings"]["type"] is None
+    assert "Shown: every report, the aggregate first, type visit only." in " ".join(
+        readout_to_text(visit).split()
+    )
+    with pytest.raises(UnknownLabelError, match=r"types are \['visit', 'visitor'\]"):
+        build_readout(kinds, control="A", type="impression")
+    path = tmp_path / "kinds.xml"
+    path.write_text(xml)
+    assert cli_main(["readout", str(path), "--control", "A", "--type", "visitor"]) == 0
+    out = capsys.readouterr().out
+    assert "B (all visitors): loses" in " ".join(out.split())

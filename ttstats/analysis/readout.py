@@ -72,6 +72,7 @@ def build_readout(
     sequential: bool = False,
     mixing_variance: float | None = None,
     split: Sequence[float] | None = None,
+    type: str | None = None,
 ) -> Readout:
     r"""Read out an experiment: every recipe against the control, with its checks and caveats.
 
@@ -113,6 +114,9 @@ def build_readout(
     split : sequence of float, optional
         The intended share of traffic of each recipe, in recipe order (``[50, 25, 25]``), for
         the sample-ratio check; default an equal split.
+    type : {"visit", "visitor", "impression"}, optional
+        Show the reports of this type only (a request without ``type`` answers one report per
+        type); default every report.
 
     Returns
     -------
@@ -184,7 +188,7 @@ def build_readout(
     'wins: +40.0% (95% CI +9.1% to +79.6%), significant after Holm correction'
     """
     ctrl, step = _labels(report, control, metric, entry)
-    chosen = _chosen_reports(report, segment)
+    chosen = _of_type(report, _chosen_reports(report, segment), type)
     floor = _min_lift(min_lift)
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always", TTStatsWarning)
@@ -290,7 +294,19 @@ def build_readout(
         sensitivity=sens.result,
         campaign_check=campaign.check,
         segment_analysis=seg.result,
+        type=type,
     )
+
+
+def _of_type(report: Report, chosen: list[int], type: str | None) -> list[int]:
+    """The reports among ``chosen`` of ``type`` (all of them when None)."""
+    if type is None:
+        return chosen
+    kept = [i for i in chosen if report.reports[i].type == type]
+    if not kept:
+        types = sorted({str(report.reports[i].type) for i in chosen})
+        raise UnknownLabelError(f"type={type!r} is not a type of these reports; types are {types}")
+    return kept
 
 
 def _unit(report: Report, chosen: Sequence[int]) -> str:

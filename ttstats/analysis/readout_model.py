@@ -492,6 +492,8 @@ class Readout:
         The methods: rate interval, lift interval, test, multiple-testing correction.
     segment : str or None
         The segment asked for; None for every report.
+    type : str or None
+        The report type asked for; None for every type.
     sections : tuple of Section
         One per report shown: the aggregate first, then the segments in file order.
     campaign : CampaignConsistency
@@ -558,6 +560,7 @@ class Readout:
     sensitivity: Sensitivity | None = field(repr=False)
     campaign_check: CampaignCheck = field(repr=False)
     segment_analysis: Segments | None = field(repr=False, default=None)
+    type: str | None = None
 
     @property
     def verdicts(self) -> tuple[Verdict, ...]:

@@ -129,6 +129,7 @@ def _cmd_readout(args: argparse.Namespace) -> int:
         sequential=args.sequential,
         mixing_variance=args.mixing_variance,
         split=args.split,
+        type=args.type,
     )
     write_output(render(readout, args.format), args.output)
     return EXIT_OK

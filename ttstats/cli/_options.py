@@ -377,6 +377,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--segment", metavar="NAME", help="show this segment only (default: every report)"
     )
     readout.add_argument(
+        "--type",
+        choices=TYPES,
+        default=None,
+        help="show the reports of this type only, when the file holds one per type (default: "
+        "every report)",
+    )
+    readout.add_argument(
         "--without-extremes",
         metavar="FILE2",
         help="the same request with extreme orders excluded: adds the sensitivity",

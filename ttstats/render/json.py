@@ -132,6 +132,7 @@ def readout_to_json(readout: Readout) -> dict[str, Any]:
             "power": ro.power,
             "min_lift": ro.min_lift,
             "segment": ro.segment,
+            "type": ro.type,
             "sequential": ro.sequential,
             "split": list(ro.comparison.split)
             if ro.comparison.split is not None

@@ -223,6 +223,8 @@ def _header(ro: Readout) -> list[Block]:
         shown = "the aggregate only"
     else:
         shown = f"segment {ro.segment!r} only"
+    if ro.type is not None:
+        shown += f", type {ro.type} only"
     floor = f"; minimum lift worth having {signed_pct(ro.min_lift)}" if ro.min_lift > 0 else ""
     return [
         Paragraph(
