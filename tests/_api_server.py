@@ -58,6 +58,7 @@ class Reply:
     delay: float = 0.0  # seconds to wait before answering (cut short when the test ends)
     declared_length: int | None = None  # a Content-Length larger than the body: cut off
     trickle: float = 0.0  # seconds between chunks of 64 bytes (a server that never stalls)
+    reason: str | None = None  # the status line's reason phrase (default: the standard one)
 
 
 class FakeClock:
@@ -123,7 +124,7 @@ class ApiServer:
                 reply = owner._next(self.path)
                 if reply.delay and owner.release.wait(reply.delay):
                     return
-                self.send_response(reply.status)
+                self.send_response(reply.status, reply.reason)
                 length = reply.declared_length
                 self.send_header(
                     "Content-Length", str(len(reply.body) if length is None else length)

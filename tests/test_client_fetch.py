@@ -241,6 +241,55 @@ def test_a_message_echoing_the_password_never_shows_it(
         assert piece not in text, (piece, text)
 
 
+@pytest.mark.parametrize(
+    ("secret", "body"),
+    [
+        ("Hunter2 secret", "Bad password: Hun<b>ter2</b> secret"),  # a tag inside a word
+        ("Sup3rS3cretPass", "Bad password: Sup3rS3cretP"),  # cut off inside the secret
+        ("p\u00e4ssw\u00f6rd1", "bad p\u00c3\u00a4ssw\u00c3\u00b6rd1"),  # UTF-8 read as Latin-1
+        ("p\u00e4ssw\u00f6rd1", "bad p%E4ssw%F6rd1"),  # percent-encoded as Latin-1
+        ("p\u00e4ssw\u00f6rd1", "bad pa\u0308ssw\u00f6rd1"),  # decomposed (NFD)
+    ],
+    ids=["tag-in-word", "cut-off", "mojibake", "latin1-percent", "nfd"],
+)
+def test_a_reshaped_or_partial_echo_is_masked(
+    api: ApiServer, clock: FakeClock, secret: str, body: str
+) -> None:
+    api.script(Reply(401, f"<message>{body}".encode()))  # never closed, as a cut answer
+    req = ReportRequest("acme", "ann@example.com", secret, 4711, "2009-08-03", "2009-08-31")
+    with pytest.raises(TTApiError) as info:
+        fetch(api, clock, req)
+    assert "***" in info.value.message
+    text = chain_text(info.value)
+    for piece in ("ter2", "S3cretP", "ssw", "rd1"):
+        assert piece not in text or piece not in secret, (piece, text)
+
+
+def test_a_password_in_the_reason_phrase_is_masked(
+    api: ApiServer, clock: FakeClock, caplog: pytest.LogCaptureFixture
+) -> None:
+    reason = f"Bad password {PASSWORD}"
+    api.script(Reply(401, b"denied", reason=reason))
+    with caplog.at_level(logging.DEBUG, logger="ttstats.client"), pytest.raises(TTApiError) as info:
+        fetch(api, clock)
+    assert "HTTP 401 Bad password ***" in str(info.value)
+    api.script(Reply(302, b"", reason=reason, headers={"Location": "https://elsewhere"}))
+    with (
+        caplog.at_level(logging.DEBUG, logger="ttstats.client"),
+        pytest.raises(FetchError) as moved,
+    ):
+        fetch(api, clock)
+    for text in (chain_text(info.value), chain_text(moved.value), caplog.text):
+        assert_no_secret(text)
+
+
+@pytest.mark.parametrize("value", ["false", "no", 1, 0, None])
+def test_allow_http_takes_a_bool_only(api: ApiServer, clock: FakeClock, value: object) -> None:
+    with pytest.raises(TypeError, match="allow_http must be True or False"):
+        fetch_report(request(), base_url=api.base_url, allow_http=value)  # type: ignore[arg-type]
+    assert api.targets == []
+
+
 @pytest.mark.parametrize("status", [400, 403, 404, 429])
 def test_4xx_without_message_is_an_api_error_without_retry(
     api: ApiServer, clock: FakeClock, status: int

@@ -97,6 +97,8 @@ def endpoint(base_url: str | None = None, *, allow_http: bool = False) -> str:
     >>> endpoint("http://127.0.0.1:8080", allow_http=True)
     'http://127.0.0.1:8080/api'
     """
+    if not isinstance(allow_http, bool):  # "false" is truthy: only True may open plain HTTP
+        raise TypeError(f"allow_http must be True or False, not {allow_http!r}")
     if base_url is None:
         base_url = os.environ.get(ENV_BASE_URL, "")
     if not isinstance(base_url, str):
@@ -245,7 +247,7 @@ def _attempt(
     except httpx.HTTPError as exc:
         return _Failure(f"the request failed ({_describe(exc, redact)})", False)
     status = response.status_code
-    what = f"HTTP {status} {response.reason_phrase}".strip()
+    what = redact(f"HTTP {status} {response.reason_phrase}".strip())
     logger.debug("%s from %s (%d bytes)", what, shown, len(body))
     if 300 <= status < 400:
         return _Failure(

@@ -12,6 +12,7 @@ import datetime as dt
 import html
 import os
 import re
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -101,19 +102,32 @@ def secret_forms(secret: str) -> tuple[str, ...]:
 
     The longest come first, so that replacing them in order never leaves a piece behind.
     """
-    forms = {
-        secret,
-        encode(secret),
-        quote(secret, safe=""),
-        quote(secret),
-        quote_plus(secret),
-        quote_plus(secret, safe=_SAFE),
-        repr(secret)[1:-1],
-        ascii(secret)[1:-1],
-        repr(secret.encode("utf-8"))[2:-1],
-        html.escape(secret),
-        html.escape(secret, quote=False),
+    # the secret as it may have been re-encoded on the way: Unicode normal forms, its UTF-8
+    # bytes read as Latin-1 or cp1252 (mojibake), percent-encoded as Latin-1
+    variants = {secret, *(unicodedata.normalize(f, secret) for f in ("NFC", "NFD", "NFKC", "NFKD"))}
+    for codec in ("latin-1", "cp1252"):
+        variants.add(secret.encode("utf-8").decode(codec, errors="replace"))
+    # ... and with what is not ASCII dropped or replaced (a header's reason phrase, say)
+    variants |= {
+        secret.encode("ascii", errors="ignore").decode(),
+        secret.encode("ascii", errors="replace").decode(),
     }
+    forms: set[str] = set()
+    for v in variants:
+        forms |= {
+            v,
+            encode(v),
+            quote(v, safe=""),
+            quote(v),
+            quote_plus(v),
+            quote_plus(v, safe=_SAFE),
+            quote(v, safe="", encoding="latin-1", errors="ignore"),
+            repr(v)[1:-1],
+            ascii(v)[1:-1],
+            repr(v.encode("utf-8"))[2:-1],
+            html.escape(v),
+            html.escape(v, quote=False),
+        }
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
 
 
@@ -130,7 +144,27 @@ def redact(text: str, secret: str) -> str:
     if not secret:
         return text
     pattern = "|".join(_loose(f) for f in secret_forms(secret))
-    return re.sub(pattern, MASK, text, flags=re.IGNORECASE) if pattern else text
+    out = re.sub(pattern, MASK, text, flags=re.IGNORECASE) if pattern else text
+    # a text in another Unicode form than the secret's (partly decomposed, say): its NFC form
+    composed = unicodedata.normalize("NFC", out)
+    if composed != out:
+        masked = re.sub(pattern, MASK, composed, flags=re.IGNORECASE)
+        if masked != composed:
+            out = masked
+    return _cut_tail(out, secret)
+
+
+def _cut_tail(text: str, secret: str) -> str:
+    """``text`` with a trailing start of ``secret`` masked: a message cut off in the middle
+    of the secret (at a size limit, or never closed) would otherwise show its first letters.
+    Four letters at least (the whole secret when it is shorter than eight), so that a word
+    that merely ends the way the secret begins is masked only on a match long enough to tell."""
+    core = text.rstrip()
+    shortest = min(4, len(secret)) if len(secret) >= 8 else len(secret)
+    for size in range(min(len(secret), len(core)), max(shortest, 1) - 1, -1):
+        if core[-size:].casefold() == secret[:size].casefold():
+            return core[:-size] + MASK + text[len(core) :]
+    return text
 
 
 def _loose(form: str) -> str:
