@@ -65,13 +65,13 @@ def find_message(body: bytes, redact: Callable[[str], str] | None = None) -> Mes
         code_match = _CODE_CHILD.search(inner)
     mask = redact if redact is not None else _unchanged
     raw = mask(inner.decode("utf-8", "replace"))
-    body = _without_code(raw)
+    content = _without_code(raw)
     # tags apart (a space), or joined (nothing): "Hun<b>ter2</b>" shows "Hunter2" only joined
-    joined = " ".join(html.unescape(_TAG.sub("", body)).split())
+    joined = " ".join(html.unescape(_TAG.sub("", content)).split())
     if mask(joined) != joined:
         text = mask(joined)
     else:
-        stripped = mask(_TAG.sub(" ", body))
+        stripped = mask(_TAG.sub(" ", content))
         text = mask(" ".join(mask(html.unescape(stripped)).split()))
     return Message(text, int(code_match.group(1)) if code_match else None)
 
