@@ -334,3 +334,42 @@ def test_a_reader_that_leaves_early_ends_the_command_quietly(
     for command in (["inspect", str(sample("v2-small.xml"))], ["example"], ["readout"]):
         assert main(command) == 141
         assert capsys.readouterr().err == ""
+
+
+def test_closed_standard_streams(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """``2>&-`` and ``>&-`` leave sys.stderr or sys.stdout None: the answer must not change
+    (check's "yes" stays 0) and a readout with nowhere to go says so (2)."""
+    from ttstats.cli import example_report_path
+
+    order = ["--control", "Control", "--metric", "Order Confirmation"]
+    monkeypatch.setattr(sys, "stderr", None)
+    assert main(["check", str(example_report_path()), *order]) == 0
+    assert capsys.readouterr().out.startswith("yes: ")
+    monkeypatch.undo()
+    monkeypatch.setattr(sys, "stdout", None)
+    assert main(["readout"]) == 2
+    assert main(["example"]) == 2
+    assert capsys.readouterr().err.count("standard output is closed: pass --output PATH") == 2
+
+
+def test_an_internal_error_is_one_line_and_status_3(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bug is never answered with 1, which check means as "no recipe wins"."""
+    from ttstats.cli import _commands
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("something\nwent wrong")
+
+    monkeypatch.setattr(_commands, "decide", broken)
+    args = ["check", str(sample("v2-small.xml")), "--control", "Experience A", "--metric", "Entry"]
+    monkeypatch.delenv("TTSTATS_DEBUG", raising=False)
+    assert main(args) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert "internal error, please report it" in err and "RuntimeError: something went wrong" in err
+    monkeypatch.setenv("TTSTATS_DEBUG", "1")
+    with pytest.raises(RuntimeError):
+        main(args)

@@ -20,6 +20,7 @@ from .._errors import ReportMismatchError, ReportParseError, TTApiError, TTStats
 from ._commands import FORMATS, describe, render
 from ._io import (
     EXIT_BAD_INPUT,
+    EXIT_INTERNAL,
     EXIT_NO,
     EXIT_OK,
     Progress,
@@ -33,6 +34,7 @@ from ._options import build_parser
 
 __all__ = [
     "EXIT_BAD_INPUT",
+    "EXIT_INTERNAL",
     "EXIT_NO",
     "EXIT_OK",
     "FORMATS",
@@ -88,6 +90,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("ttstats: interrupted", file=sys.stderr)
         return 130
+    except Exception as err:  # a bug: one line and its own status, never check's "no" (1)
+        if os.environ.get("TTSTATS_DEBUG"):
+            raise
+        print(
+            f"ttstats: internal error, please report it (TTSTATS_DEBUG=1 shows the traceback): "
+            f"{type(err).__name__}: {one_line(err)}",
+            file=sys.stderr,
+        )
+        return EXIT_INTERNAL
     return status
 
 

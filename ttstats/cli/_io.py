@@ -14,6 +14,8 @@ from .._errors import ReportParseError, ReportRepairWarning, TTApiError
 from ..parse import Report, read_report
 
 EXIT_OK, EXIT_NO, EXIT_BAD_INPUT = 0, 1, 2
+#: An error of ttstats itself (a bug): never 1, which ``check`` answers for "no".
+EXIT_INTERNAL = 3
 EXAMPLE = "example-report.xml"
 
 
@@ -56,7 +58,7 @@ class Progress:
         self.shown = False
 
     def __call__(self, done: int, total: int | None) -> None:
-        if not sys.stderr.isatty() or (total or done) < self.min_bytes:
+        if not _is_terminal(sys.stderr) or (total or done) < self.min_bytes:
             return
         mb = done / 1e6
         if total:
@@ -73,6 +75,14 @@ class Progress:
         if self.shown:
             sys.stderr.write("\n")
             sys.stderr.flush()
+
+
+def _is_terminal(stream: object) -> bool:
+    """``stream`` is an open terminal (standard error may be closed: ``2>&-`` makes it None)."""
+    try:
+        return bool(stream is not None and stream.isatty())  # type: ignore[attr-defined]
+    except (AttributeError, ValueError, OSError):
+        return False
 
 
 def load(arg: str | None, *, strict: bool = False) -> tuple[Report, str]:
@@ -106,6 +116,8 @@ def write_output(text: str | bytes, path: str | None) -> None:
     into directly. A ``str`` is written as UTF-8, ``bytes`` as they are.
     """
     if path is None or path == "-":
+        if sys.stdout is None:
+            raise UsageError("standard output is closed: pass --output PATH to write a file")
         if isinstance(text, bytes):
             sys.stdout.flush()
             sys.stdout.buffer.write(text)
