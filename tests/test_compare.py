@@ -603,3 +603,35 @@ def test_an_unreadable_entry_count_does_not_fake_a_sample_ratio_mismatch() -> No
     # day 2 lacks A's entries: the ratio is checked on day 1 alone, 1000 against 1000
     assert res.sample_ratio.entries[0] == 2000 and not res.sample_ratio.flagged[0]
     assert res.entries[0, 0, 0] == 1000 and res.conversions[0, 0, 0] == 50
+
+
+def test_a_path_or_a_truthy_string_is_not_taken_for_what_it_is_not() -> None:
+    """``sequential="no"`` is truthy: it would switch to the always-valid verdicts; a path is
+    not a Report. Both are refused, naming the argument."""
+    report = read_quietly(sample("v2-small.xml"))
+    for call in (
+        lambda: ttstats.compare(report, "Experience A", sequential="no"),  # type: ignore[arg-type]
+        lambda: ttstats.compare(report, "Experience A", by_sample=1),  # type: ignore[arg-type]
+        lambda: ttstats.compare_means(
+            report,
+            "Experience A",
+            metric="Time on Site",
+            by_sample="yes",  # type: ignore[arg-type]
+        ),
+    ):
+        with pytest.raises(TypeError, match=r"(sequential|by_sample) must be True or False"):
+            call()
+    path = str(sample("v2-small.xml"))
+    for call in (
+        lambda: ttstats.compare(path, "Experience A"),  # type: ignore[arg-type]
+        lambda: ttstats.compare_means(path, "Experience A", metric="x"),  # type: ignore[arg-type]
+        lambda: ttstats.cumulative(path, "Experience A", metric="x"),  # type: ignore[arg-type]
+        lambda: ttstats.build_readout(path),  # type: ignore[arg-type]
+        lambda: ttstats.decide(path, control="A", metric="B"),  # type: ignore[arg-type]
+        lambda: ttstats.extreme_orders(path, control="A", metric="B"),  # type: ignore[arg-type]
+    ):
+        with pytest.raises(TypeError, match=r"report must be a Report \(ttstats.read_report"):
+            call()
+    with pytest.warns(ttstats.AggregationWarning):
+        summed = ttstats.compare(report, "Experience A", sequential=np.bool_(False))
+    assert summed.sequential is False

@@ -32,6 +32,23 @@ def choice(value: object, choices: Sequence[str], name: str) -> None:
         raise ValueError(f"{name} must be one of {listed}; got {value!r}")
 
 
+def flag(value: object, name: str) -> bool:
+    """``value`` as a bool; ``TypeError`` naming ``name`` unless it is one (``"no"`` is
+    truthy: a switch that changes the statistics must be said with True or False)."""
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"{name} must be True or False, not {value!r}")
+    return bool(value)
+
+
+def report_arg(report: object, name: str = "report") -> Report:
+    """``report`` itself; ``TypeError`` unless it is a :class:`~ttstats.Report`."""
+    if not isinstance(report, Report):
+        raise TypeError(
+            f"{name} must be a Report (ttstats.read_report(path)), not {type(report).__name__}"
+        )
+    return report
+
+
 def real(value: object) -> float:
     """``value`` as a float if it is a real number (not a bool), else NaN."""
     if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):

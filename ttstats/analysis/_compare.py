@@ -28,10 +28,12 @@ from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, Pr
 from ._cells import (
     alpha_level,
     choice,
+    flag,
     frozen,
     nansum_keep,
     not_count,
     position,
+    report_arg,
     total_axis,
     visitor_caveat,
 )
@@ -225,6 +227,7 @@ def compare(
     >>> res.to_frame().iloc[0]["note"]
     'control'
     """
+    report_arg(report)
     choice(method, PROPORTION_METHODS, "method")
     choice(lift_method, LIFT_METHODS, "lift_method")
     choice(test, TEST_METHODS, "test")
@@ -234,7 +237,8 @@ def compare(
     e = position(report.steps, entry, "entry", "step")
     names = _compared_steps(report, entry, steps)
     cols = np.asarray([report.steps.index(s) for s in names], dtype=np.intp)
-    by_sample = bool(by_sample)
+    by_sample = flag(by_sample, "by_sample")
+    sequential = flag(sequential, "sequential")
 
     notes: list[str] = []
     raw = report.count

@@ -16,10 +16,12 @@ from ..stats.multiple import ADJUST_METHODS, AdjustMethod
 from ._cells import (
     alpha_level,
     choice,
+    flag,
     frozen,
     nansum_keep,
     not_count,
     position,
+    report_arg,
     total_axis,
     visitor_caveat,
 )
@@ -188,6 +190,7 @@ def compare_means(
     ["the step's engagement does not add up to its revenue: not taken as order values",
      'revenue without a sum of squares: a point estimate, no interval or test is possible']
     """
+    report_arg(report)
     choice(per, PER_CHOICES, "per")
     choice(correction, ADJUST_METHODS, "correction")
     a = alpha_level(alpha)
@@ -201,7 +204,7 @@ def compare_means(
         dtype=np.intp,
     )
     is_rev = np.asarray([m == REVENUE for m in metrics], dtype=bool)
-    by_sample = bool(by_sample)
+    by_sample = flag(by_sample, "by_sample")
 
     notes: list[str] = []
     if not by_sample:

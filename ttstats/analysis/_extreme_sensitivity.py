@@ -14,7 +14,7 @@ import numpy as np
 from .._errors import AggregationWarning, ReportMismatchError
 from ..parse import Report
 from ..stats import Moments
-from ._cells import alpha_level, frozen, nansum_all, position
+from ._cells import alpha_level, frozen, nansum_all, position, report_arg
 from ._compare_means import REVENUE, compare_means
 from ._extreme_cells import (
     TRIPLE,
@@ -123,6 +123,8 @@ def extreme_order_sensitivity(
     1       None  Experience B  engagement       higher  not significant
     2       None  Experience B     revenue       higher  not significant
     """
+    report_arg(with_extremes, "with_extremes")
+    report_arg(without_extremes, "without_extremes")
     a = alpha_level(alpha)
     _check_same_request(with_extremes, without_extremes)
     w, wo = with_extremes, without_extremes

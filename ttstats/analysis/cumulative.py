@@ -25,7 +25,7 @@ from ..stats import (
 )
 from ..stats.hypothesis_tests import TEST_METHODS, TestMethod
 from ..stats.proportions import LIFT_METHODS, PROPORTION_METHODS, LiftMethod, ProportionMethod
-from ._cells import alpha_level, choice, not_count, position, visitor_caveat
+from ._cells import alpha_level, choice, not_count, position, report_arg, visitor_caveat
 from ._comparison import BoolArray, FloatArray, ObjectArray, _keep_objects, _labels
 from ._notes import NOTE_CONTROL, NOTE_NOT_COUNT, NOTE_PER_ENTRY, join, prefixed, text
 
@@ -264,6 +264,7 @@ def cumulative(
     Free shipping banner      18750.0            916.0      0.0013
        Bigger buy button      18835.0            773.0      0.8054
     """
+    report_arg(report)
     choice(method, PROPORTION_METHODS, "method")
     choice(lift_method, LIFT_METHODS, "lift_method")
     choice(test, TEST_METHODS, "test")

@@ -27,7 +27,7 @@ import numpy as np
 from .._errors import ReportMismatchError
 from ..parse import Report
 from ..stats import Moments
-from ._cells import alpha_level, frozen, nansum_all, position
+from ._cells import alpha_level, frozen, nansum_all, position, report_arg
 from ._extreme_cells import (
     TRIPLE,
     codes,
@@ -164,6 +164,7 @@ def extreme_orders(
     >>> res.threshold_high.round(2).tolist()
     [1040.92, 1321.01, 1190.15]
     """
+    report_arg(report)
     c = position(report.recipes, control, "control", "recipe")
     j = position(report.steps, metric, "metric", "step")
     width = positive(k_sigma, "k_sigma")

@@ -21,6 +21,7 @@ from ..parse import Report
 from ..stats.hypothesis_tests import TestMethod
 from ..stats.multiple import AdjustMethod
 from ..stats.proportions import ProportionMethod
+from ._cells import report_arg
 from ._compare import compare
 from .readout_model import (
     AGGREGATE,
@@ -452,6 +453,7 @@ def decide(
 # Arguments
 # --------------------------------------------------------------------------------------------
 def _labels(report: Report, control: str | None, metric: str | None, entry: str) -> tuple[str, str]:
+    report_arg(report)
     if not report.recipes:
         raise ValueError("the report holds no recipes: nothing to read out")
     if not report.steps:
