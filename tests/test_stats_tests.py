@@ -119,6 +119,17 @@ def test_fisher_mirror_tables_of_symmetric_designs() -> None:
         assert res.pvalue[i] == pytest.approx(ref, rel=1e-12, abs=1e-300)
 
 
+def test_fisher_stops_where_its_cost_would_explode() -> None:
+    """scipy's hypergeometric pmf costs time in proportion to the entries (0.25 s a call at
+    1e9): above 100,000,000 entries the exact test is NaN with a reason, at the limit it runs.
+    Source for the table at the limit: scipy.stats.fisher_exact."""
+    res = proportion_test([10.0, 10.0], [1e11, 5e6], [3.0, 3.0], [1e11, 5e6], method="fisher")
+    assert np.isnan(res.pvalue[0]) and np.isnan(res.statistic[0])
+    assert res.reason[0].startswith("more than 100,000,000 entries: Fisher's exact test")
+    ref = stats.fisher_exact([[10, 5e6 - 10], [3, 5e6 - 3]]).pvalue
+    assert res.pvalue[1] == pytest.approx(ref, rel=1e-12) and res.reason[1] == ""
+
+
 @pytest.mark.parametrize("alternative", ALTS)
 def test_adobe_matches_scipy_welch(alternative: str) -> None:
     # Source: scipy.stats.ttest_ind_from_stats(equal_var=False) with the 0/1 outcomes'

@@ -71,7 +71,9 @@ def proportion_test(
       denominator is 0, NaN with p = 1 when a margin is 0, as :func:`scipy.stats.fisher_exact`).
       The two-sided p-value sums the tables no more likely than the observed one (relative
       tolerance 1e-14, as scipy), the boundary on the far side of the mode being found by a
-      bisection over integers run on all cells at once (no loop over cells).
+      bisection over integers run on all cells at once (no loop over cells). Above
+      :data:`FISHER_LIMIT` (100,000,000) entries it is NaN with a reason: scipy's
+      hypergeometric pmf takes time in proportion to the entries.
     * ``adobe`` (Adobe Target's reports; its confidence is ``1 - pvalue``): Welch's t-test on
       the 0/1 outcomes, variances :math:`s^2 = \hat p(1-\hat p)\,n/(n-1)`,
       :math:`t = (\hat p_t - \hat p_c)/\sqrt{s_t^2/n_t + s_c^2/n_c}` with Welch-Satterthwaite
@@ -117,8 +119,11 @@ def proportion_test(
         if method in ("z", "chi2", "yates"):
             stat, pval = _pooled(xt, nt, xc, nc, method, alt, reasons)
         elif method == "fisher":
-            # beyond 2**53 float64 holds no longer every whole number: no exact test there
+            # beyond 2**53 float64 holds no longer every whole number: no exact test there;
+            # and scipy's hypergeometric pmf takes time in proportion to the entries, so the
+            # exact test stops at FISHER_LIMIT (where it and the chi-square test agree)
             reasons.flag(nt + nc > _EXACT_LIMIT, _TOO_LARGE_FOR_EXACT)
+            reasons.flag(nt + nc > FISHER_LIMIT, _TOO_LARGE_FOR_FISHER)
             small = reasons.ok
             stat, pval = _fisher(
                 np.where(small, xt, 0.0),
@@ -306,6 +311,14 @@ def _fisher_two_sided(
 
 
 _SRM_EMPTY = "no entries in any arm (total = 0)"
+#: The most entries (both arms) Fisher's exact test is run on: scipy's hypergeometric pmf
+#: costs time in proportion to them (0.25 s a call at 1e9), and at this size the chi-square
+#: test's p-value is as good.
+FISHER_LIMIT = 1e8
+_TOO_LARGE_FOR_FISHER = (
+    "more than 100,000,000 entries: Fisher's exact test would take minutes (its cost grows "
+    "with the entries); use the z or chi-square test, which agree with it at this size"
+)
 _EXACT_LIMIT = 2.0**53
 _TOO_LARGE_FOR_EXACT = (
     "more than 2**53 entries: float64 cannot hold every count exactly, no exact test"
