@@ -545,6 +545,35 @@ def test_read_remote_reads_what_read_report_reads(api: ApiServer, clock: FakeClo
     np.testing.assert_array_equal(got.count, want.count)
 
 
+def test_read_remote_masks_a_password_the_server_wrote_into_the_report(
+    api: ApiServer, clock: FakeClock
+) -> None:
+    """A body with the password as stray text and in an unknown attribute: the parser's
+    warnings name both, so read_remote masks them, emitted and kept, and in strict mode the
+    error."""
+    escaped = PASSWORD.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&apos;")
+    body = REPORT.replace(b"<reports>", f"<reports>stray {escaped}".encode(), 1).replace(
+        b"<report ", f'<report note="password={PASSWORD_ON_WIRE}" '.encode(), 1
+    )
+    kwargs: dict[str, Any] = {
+        "base_url": api.base_url,
+        "allow_http": True,
+        "limiter": RateLimiter(clock=clock, sleep=clock.sleep),
+    }
+    api.script(Reply(200, body))
+    with pytest.warns(ttstats.ReportRepairWarning) as emitted:
+        report = ttstats.read_remote(request(), **kwargs)
+    kept = " | ".join(str(w) for w in report.warnings)
+    assert "stray" in kept and "note" in kept and "***" in kept
+    for text in (kept, *(str(w.message) for w in emitted)):
+        assert_no_secret(text)
+    api.script(Reply(200, body))
+    with pytest.raises(ReportParseError) as info:
+        ttstats.read_remote(request(), strict=True, **kwargs)
+    assert "***" in str(info.value)
+    assert_no_secret(chain_text(info.value))
+
+
 def test_read_remote_raises_the_api_error(api: ApiServer, clock: FakeClock) -> None:
     api.script(Reply(401, MESSAGE_401))
     with pytest.raises(TTApiError) as info:

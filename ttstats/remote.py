@@ -8,9 +8,12 @@ client (which only moves bytes).
 
 from __future__ import annotations
 
+import dataclasses
 import time
+import warnings
 from collections.abc import Callable
 
+from ._errors import ReportParseError
 from .client import (
     DEFAULT_BACKOFF,
     DEFAULT_RETRIES,
@@ -69,9 +72,40 @@ def read_remote(
         limiter=limiter,
         sleep=sleep,
     )
-    return read_report(
-        data, version=request.version, strict=strict, campaign_recipe=campaign_recipe
+    return _read_masked(data, request, strict=strict, campaign_recipe=campaign_recipe)
+
+
+def _read_masked(
+    data: bytes, request: ReportRequest, *, strict: bool, campaign_recipe: str
+) -> Report:
+    """:func:`read_report` with the password masked in every text it gives: the warnings
+    (emitted and in :attr:`Report.warnings`) and the error. A server that echoes the
+    password into the document (a stray text, an attribute) would otherwise pass it on to
+    whoever logs the warnings."""
+    failure: ReportParseError | None = None
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            report = read_report(
+                data, version=request.version, strict=strict, campaign_recipe=campaign_recipe
+            )
+        except ReportParseError as err:  # raised below, so that no chain keeps the original
+            failure = ReportParseError(
+                request.redact(err.reason, partial=True), err.line, err.column
+            )
+    if failure is not None:
+        raise failure
+    for found in seen:
+        warnings.warn_explicit(
+            request.redact(str(found.message), partial=True),
+            found.category,
+            found.filename,
+            found.lineno,
+        )
+    masked = tuple(
+        w._replace(message=request.redact(w.message, partial=True)) for w in report.warnings
     )
+    return dataclasses.replace(report, warnings=masked)
 
 
 def fetch_pair(

@@ -191,12 +191,14 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     except ImportError as err:
         raise UsageError(str(err)) from None
     except TTApiError as err:
-        raise UsageError(f"the API refused the request: {request.redact(str(err))}") from None
+        raise UsageError(
+            f"the API refused the request: {request.redact(str(err), partial=True)}"
+        ) from None
     except FetchError as err:
         raise UsageError(request.redact(str(err))) from None
     except ReportParseError as err:
         raise UsageError(
-            f"the API's answer is not a readable report, nothing written: {request.redact(str(err))}"
+            f"the API's answer is not a readable report, nothing written: {request.redact(str(err), partial=True)}"
         ) from None
     except ValueError as err:  # the address: the Python argument's name is the option's here
         text = request.redact(str(err)).replace("allow_http=True", "--allow-http")

@@ -127,11 +127,19 @@ def secret_forms(secret: str) -> tuple[str, ...]:
             repr(v.encode("utf-8"))[2:-1],
             html.escape(v),
             html.escape(v, quote=False),
+            _xml_escape(v),
         }
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
 
 
-def redact(text: str, secret: str) -> str:
+def _xml_escape(text: str) -> str:
+    """``text`` escaped as XML writers do, ``&apos;`` and ``&quot;`` included."""
+    for raw, entity in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;")):
+        text = text.replace(raw, entity)
+    return text.replace("'", "&apos;")
+
+
+def redact(text: str, secret: str, *, partial: bool = False) -> str:
     """``text`` with every form of ``secret`` (see :func:`secret_forms`) replaced by ``***``.
 
     Percent-encodings are matched in either case (``%2B`` and ``%2b``).
@@ -143,7 +151,11 @@ def redact(text: str, secret: str) -> str:
     """
     if not secret:
         return text
-    pattern = "|".join(_loose(f) for f in secret_forms(secret))
+    forms = secret_forms(secret)
+    if partial:  # a text that quotes values cut short: the start of a form, wherever it stands
+        starts = {f[:k] for f in forms for k in range(min(8, len(f)), len(f))}
+        forms = tuple(sorted(set(forms) | starts, key=len, reverse=True))
+    pattern = "|".join(_loose(f) for f in forms)
     out = re.sub(pattern, MASK, text, flags=re.IGNORECASE) if pattern else text
     # a text in another Unicode form than the secret's (partly decomposed, say): its NFC form
     composed = unicodedata.normalize("NFC", out)
@@ -519,9 +531,10 @@ class ReportRequest:
             for name, value in self.params()
         )
 
-    def redact(self, text: str) -> str:
-        """``text`` with this request's password, in any encoding, replaced by ``***``."""
-        return redact(text, self._password)
+    def redact(self, text: str, *, partial: bool = False) -> str:
+        """``text`` with this request's password, in any encoding, replaced by ``***``
+        (``partial``: also its first eight characters or more, wherever they stand)."""
+        return redact(text, self._password, partial=partial)
 
     def __setattr__(self, name: str, value: object) -> None:
         raise AttributeError(f"ReportRequest is immutable: use replace({name}=...)")
