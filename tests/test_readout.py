@@ -792,3 +792,15 @@ def test_readout_of_one_type(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     assert cli_main(["readout", str(path), "--control", "A", "--type", "visitor"]) == 0
     out = capsys.readouterr().out
     assert "B (all visitors): loses" in " ".join(out.split())
+
+
+def test_text_shows_control_and_bidi_characters_of_names_escaped() -> None:
+    """A name holding C1 control codes (U+009B is CSI: it recolours a terminal) or a
+    right-to-left override (U+202E) is shown with them escaped, never acted on."""
+    xml = _aggregates(("visit", 50, 80)).replace('name="B"', 'name="X&#x9b;31mRED&#x202E;z"')
+    report = ttstats.read_report(xml)
+    assert report.recipes[1] == "X\u009b31mRED\u202ez"
+    text = readout_to_text(build_readout(report, control="A"))
+    assert "\u009b" not in text and "\u202e" not in text
+    assert "X\\u009b31mRED\\u202ez" in text
+    assert all(ch.isprintable() or ch == "\n" for ch in text)

@@ -124,7 +124,7 @@ def readout_to_text(readout: Readout, *, width: int = WIDTH) -> str:
             out += [*_aligned(block), ""]
     while out and out[-1] == "":
         out.pop()
-    return "\n".join(out) + "\n"
+    return _visible("\n".join(out)) + "\n"
 
 
 def _aligned(table: Table) -> list[str]:
@@ -166,6 +166,13 @@ def readout_to_markdown(readout: Readout) -> str:
     while out and out[-1] == "":
         out.pop()
     return "\n".join(out) + "\n"
+
+
+def _visible(text: str) -> str:
+    """``text`` with every character a terminal would act on rather than show (escape and
+    control codes, bidirectional overrides such as U+202E) written as ``\\uXXXX``: a name in
+    the file must not recolour, move or reverse what follows it."""
+    return "".join(ch if ch.isprintable() or ch == "\n" else f"\\u{ord(ch):04x}" for ch in text)
 
 
 def _md(text: str) -> str:
