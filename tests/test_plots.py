@@ -694,3 +694,16 @@ def test_dollar_signs_in_names_are_drawn_as_written() -> None:
         literal = fig.text(0, 0, line.replace("\\$", "$"), fontproperties=font, parse_math=False)
         width = literal.get_window_extent().width
         assert drawn.get_window_extent().width == pytest.approx(width, rel=1e-9), line
+
+
+def test_funnel_of_a_report_with_only_its_summary_recipe() -> None:
+    xml = (
+        '<reports><report campaignId="1" resolution="day" type="visit">'
+        '<sample start="2009-08-01T00:00" duration="day"><recipe name="Campaign">'
+        '<step name="Entry"><amount>100</amount></step><step name="Buy"><amount>10</amount>'
+        "</step></recipe></sample></report></reports>"
+    )
+    report = ttstats.read_report(xml)
+    assert report.recipes == ()
+    with pytest.raises(ValueError, match="no recipe to draw: the report holds only its summary"):
+        plot_funnel(report)

@@ -66,8 +66,8 @@ def plot_funnel(
     IndexError
         ``report_index`` out of range.
     ValueError
-        The comparison keeps the sample axis or has another entry step or control; no step
-        is left to draw.
+        The comparison keeps the sample axis or has another entry step or control; no recipe
+        (only the summary recipe) or no step is left to draw.
 
     Notes
     -----
@@ -107,6 +107,11 @@ def plot_funnel(
     else:
         raise TypeError(
             f"plot_funnel takes a Report or a Comparison, got {type(report_or_comparison).__name__}"
+        )
+    if not recipes:
+        raise ValueError(
+            "no recipe to draw: the report holds only its summary recipe "
+            f"({getattr(report_or_comparison, 'campaign_recipe', 'Campaign')!r})"
         )
     shown = [t for t in range(len(steps)) if not per_entry[t]]
     skipped = [steps[t] for t in range(len(steps)) if per_entry[t]]
