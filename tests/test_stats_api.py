@@ -92,3 +92,20 @@ def test_results_unpack_into_their_numbers_and_carry_the_reason() -> None:
     moved = res._replace(low=np.zeros(2))
     assert moved.low.tolist() == [0.0, 0.0] and moved.reason is res.reason
     assert copy.deepcopy(res).reason.tolist() == res.reason.tolist()
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["3", b"3", ["1", "2"], np.timedelta64(3, "D"), np.datetime64("2009-01-01"), ["1", 2]],
+)
+def test_counts_are_numbers_not_text_dates_or_durations(value: object) -> None:
+    """numpy reads "3", dates and durations as float64 without a word: the functions do not."""
+    from ttstats.stats import proportion_interval, proportion_test
+
+    with pytest.raises(ValueError, match="x: expected real numbers"):
+        proportion_interval(value, 10)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="n_c: expected real numbers"):
+        proportion_test(3, 10, 3, value)  # type: ignore[arg-type]
+    # numbers held in an object array (a mixed frame's values) are numbers
+    low = proportion_interval(np.array([3.0, 4], dtype=object), 10).low
+    np.testing.assert_allclose(low, proportion_interval([3.0, 4.0], 10).low, rtol=0)

@@ -60,6 +60,9 @@ def test_invalid_arguments() -> None:
         adjust_pvalues([0.1, 1.2])
     with pytest.raises(ValueError, match="axis"):
         adjust_pvalues([0.1, 0.2], axis=1)
+    for bad in (None, 1.0, True):
+        with pytest.raises(ValueError, match="axis must be an integer"):
+            adjust_pvalues(np.full((2, 3), 0.1), axis=bad)  # type: ignore[arg-type]
 
 
 pvalues = hnp.arrays(

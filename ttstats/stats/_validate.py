@@ -115,6 +115,13 @@ def z_two_sided(alpha: float) -> float:
 
 
 def _float_array(value: npt.ArrayLike, name: str) -> FloatArray:
+    # numbers only: numpy would read "3", b"3", dates and durations as float64 too
+    raw = value if isinstance(value, np.ndarray) else np.asarray(value)
+    kind = raw.dtype.kind
+    texts = kind == "O" and any(isinstance(x, (str, bytes)) for x in raw.flat)
+    if kind not in "biufO" or texts:
+        shown = "text" if texts or kind in "SU" else f"dtype {raw.dtype}"
+        raise ValueError(f"{name}: expected real numbers, got {shown}")
     try:
         arr = np.asarray(value, dtype=np.float64)
     except (TypeError, ValueError) as exc:

@@ -77,6 +77,8 @@ def adjust_pvalues(
         raise ValueError("p: p-values must lie in [0, 1] (or be NaN)")
     if arr.ndim == 0:
         raise ValueError("p: need at least one axis holding the family")
+    if isinstance(axis, bool) or not isinstance(axis, (int, np.integer)):
+        raise ValueError(f"axis must be an integer, got {axis!r}")
     if not -arr.ndim <= axis < arr.ndim:
         raise ValueError(f"axis {axis} is out of range for p with {arr.ndim} dimensions")
     work = np.moveaxis(arr, axis, -1)
