@@ -166,6 +166,7 @@ def test_bad_options_are_refused(options: dict[str, Any], error: type, match: st
         (0, None, TypeError, "client must be a string"),
         (1, " ", ValueError, "email must not be empty"),
         (2, "", ValueError, "password must not be empty"),
+        (2, " \t", ValueError, "password must not be empty or white space only"),
         (2, None, TypeError, "password must be a string"),
         (3, 0, ValueError, "campaign_id must be a positive integer"),
         (3, -5, ValueError, "campaign_id must be a positive integer"),

@@ -342,3 +342,12 @@ def test_chunking_never_changes_a_damaged_file(
     finally:
         _read.CHUNK_SIZE = old
     assert whole == parts
+
+
+@pytest.mark.parametrize("junk", ["junk<reports></reports>", "x<" + "y" * 5000])
+def test_text_that_is_neither_a_file_nor_xml(junk: str) -> None:
+    with pytest.raises(
+        FileNotFoundError, match="as XML text it would have to start with '<'"
+    ) as info:
+        ttstats.read_report(junk)
+    assert len(str(info.value)) < 200  # the text is quoted briefly, not whole

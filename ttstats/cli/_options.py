@@ -197,8 +197,8 @@ def _split(text: str) -> list[float]:
 
 #: Options whose value may look like an option (``--min-lift -5%``): argparse takes only
 #: plain negative numbers as values, so these are joined to their value before parsing.
-_SIGNED_VALUES = ("--min-lift", "--alpha")
-_SIGNED = re.compile(r"-[0-9.][0-9.eE+-]*%?")
+_SIGNED_VALUES = ("--min-lift", "--alpha", "--split", "--mixing-variance")
+_SIGNED = re.compile(r"-[0-9.][0-9.eE+\-,% ]*")
 
 
 def _join_signed_values(argv: Sequence[str]) -> list[str]:

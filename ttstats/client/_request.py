@@ -365,8 +365,8 @@ class ReportRequest:
     ) -> None:
         if not isinstance(password, str):
             raise TypeError(f"password must be a string, not {_type_name(password)}")
-        if not password:
-            raise ValueError("password must not be empty")
+        if not password.strip():  # a blank one is a mistake, and would mask every space
+            raise ValueError("password must not be empty or white space only")
         start_text, start_at = _date("start", start)
         end_text, end_at = _date("end", end)
         if not start_at < end_at:

@@ -393,6 +393,14 @@ def _line_breaks(chunk: bytes, a: U8) -> I64:
     return np.union1d(nl, alone) if len(alone) else nl
 
 
+def _exists(path: Path) -> bool:
+    """``path`` names something; False also for a name the system cannot take (too long)."""
+    try:
+        return path.exists()
+    except OSError:
+        return False
+
+
 def _open(source: Source) -> tuple[Iterator[Block], int | None]:
     """The input as an iterator of byte blocks, and its size when known."""
     if isinstance(source, (bytes, bytearray, memoryview)):
@@ -403,6 +411,14 @@ def _open(source: Source) -> tuple[Iterator[Block], int | None]:
         return _split(data), len(data)
     if isinstance(source, (str, os.PathLike)):
         path = Path(source)
+        if isinstance(source, str) and "<" in source and not _exists(path):
+            # text that is neither a file nor XML (XML starts with "<"): say so, briefly
+            shown = source if len(source) <= 60 else source[:57] + "..."
+            raise FileNotFoundError(
+                errno.ENOENT,
+                "no such file; and as XML text it would have to start with '<'",
+                shown,
+            )
         if path.is_dir():
             raise IsADirectoryError(errno.EISDIR, "a directory, not a report file", str(path))
         size = path.stat().st_size  # raises FileNotFoundError with the path
