@@ -373,3 +373,32 @@ def test_an_internal_error_is_one_line_and_status_3(
     monkeypatch.setenv("TTSTATS_DEBUG", "1")
     with pytest.raises(RuntimeError):
         main(args)
+
+
+def test_an_ascii_standard_output_gets_utf8_not_a_crash(tmp_path: Path) -> None:
+    """PYTHONIOENCODING=ascii and a recipe named with an accent: the readout is written (as
+    UTF-8), in every format."""
+    import json
+    import os
+
+    xml = (
+        '<reports><report campaignId="1" resolution="day" type="visit">'
+        '<sample start="2009-08-01T00:00" duration="day">'
+        '<recipe name="A"><step name="Entry">100</step><step name="Buy">5</step></recipe>'
+        '<recipe name="Caf&#xe9;"><step name="Entry">100</step><step name="Buy">20</step>'
+        "</recipe></sample></report></reports>"
+    )
+    path = tmp_path / "accent.xml"
+    path.write_text(xml)
+    env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    for fmt in ("text", "json"):
+        done = subprocess.run(
+            [sys.executable, "-m", "ttstats.cli", "readout", str(path), "--format", fmt],
+            capture_output=True,
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr
+        out = done.stdout.decode("utf-8")
+        assert "Caf\u00e9" in out
+    assert json.loads(out)["source"]["recipes"] == ["A", "Caf\u00e9"]

@@ -123,7 +123,14 @@ def write_output(text: str | bytes, path: str | None) -> None:
             sys.stdout.buffer.write(text)
             sys.stdout.buffer.flush()
         else:
-            sys.stdout.write(text)
+            try:
+                sys.stdout.write(text)
+            except UnicodeEncodeError:  # an ASCII terminal (PYTHONIOENCODING=ascii): UTF-8
+                sys.stdout.flush()
+                buffer = getattr(sys.stdout, "buffer", None)
+                if buffer is None:
+                    raise
+                buffer.write(text.encode("utf-8"))
             sys.stdout.flush()
         return
     if not path.strip():
