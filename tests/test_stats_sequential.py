@@ -293,3 +293,18 @@ def test_always_valid_test_finds_a_real_lift() -> None:
     cs = confidence_sequence(xt, nt, xc, nc, mixing_variance=(0.1 * 0.055) ** 2, axis=1)
     covered = (cs.low <= 0.01) & (cs.high >= 0.01)
     assert float(covered.all(axis=1).mean()) >= 0.95 - 0.02
+
+
+def test_an_undefined_look_says_why_and_that_its_value_carried_over() -> None:
+    # look 2 reports more treatment conversions (400) than entries (200): no evidence there,
+    # the p-value and the interval are those of look 1, and the reason says both
+    res = always_valid_pvalue([5, 400, 405], [100, 200, 300], [3, 6, 9], [100, 200, 300])
+    cs = confidence_sequence([5, 400, 405], [100, 200, 300], [3, 6, 9], [100, 200, 300])
+    assert res.reason[0] == "" and cs.reason[0] == ""
+    assert np.isnan(res.statistic[1]) and res.pvalue[1] == res.pvalue[0]
+    assert (cs.low[1], cs.high[1]) == (cs.low[0], cs.high[0])
+    for reason in (res.reason[1], cs.reason[1]):
+        assert reason.startswith("treatment: count exceeds entries")
+        assert reason.endswith(
+            "this look is undefined: its value carries over from the last defined look"
+        )

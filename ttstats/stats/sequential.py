@@ -64,7 +64,8 @@ def always_valid_pvalue(
     TestResult
         ``statistic``: the mixture likelihood ratio :math:`\Lambda_n` of each look (NaN where
         the look has no defined variance); ``pvalue``: the always-valid p-value, never
-        increasing along ``axis``; ``reason``: why a p-value is NaN.
+        increasing along ``axis``; ``reason``: why a p-value is NaN, or why a look's own
+        statistic is (its p-value then carries over, and the reason says so).
 
     Raises
     ------
@@ -319,17 +320,23 @@ def _tau2(
 
 
 def _running_reason(parts: _Parts, value: FloatArray) -> v.ReasonArray:
-    """``""`` where ``value`` is defined, else the look's own reason.
+    """The look's own reason where ``value`` is NaN; where the look itself is undefined but
+    ``value`` carries over from an earlier look, that reason and that it carried over;
+    ``""`` elsewhere.
 
     A running value is NaN only at a look whose input is missing, or at an undefined look
     before the first defined one: both looks carry their own reason.
     """
-    undefined = np.isnan(value)
-    if not undefined.any():
-        return np.broadcast_to(np.array("", dtype=object), value.shape)
     own: v.ReasonArray = parts.reasons.writable().copy()
-    own[~undefined] = ""
+    flagged = own != ""
+    if not flagged.any():
+        return np.broadcast_to(np.array("", dtype=object), value.shape)
+    carried = flagged & ~np.isnan(value)
+    own[carried] = own[carried] + _CARRIED
     return own
+
+
+_CARRIED = "; this look is undefined: its value carries over from the last defined look"
 
 
 def _axis(axis: int, ndim: int) -> int:
