@@ -205,7 +205,33 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
         issues=issues,
     )
     _attributes(c, tokens, quot, special)
+    _junk_in_closing_tags(c, tokens, np.flatnonzero(is_close))
     return tokens
+
+
+def _junk_in_closing_tags(c: ChunkBytes, t: ChunkTokens, close: I64) -> None:
+    """Say what stands after the name in a closing tag (``</step sumOfSquares="4.0">``):
+    XML allows only white space there, and the parser reads nothing of it."""
+    if not len(close):
+        return
+    span = t.end[close] - t.name_start[close]
+    spaced = close[c.count_nonws(t.name_start[close], t.end[close]) != span]  # rare: a loop
+    buf = c.buf
+    found: list[tuple[int, str]] = []
+    for i in spaced.tolist():
+        name, *rest = buf[t.name_start[i] : t.end[i]].split(None, 1) or [b""]
+        if rest and rest[0].strip():
+            text = rest[0].strip().decode("utf-8", "replace")
+            shown = text if len(text) <= 40 else text[:37] + "..."
+            found.append(
+                (
+                    i,
+                    f"content after the name in </{name.decode('utf-8', 'replace')}> ignored: {shown!r}",
+                )
+            )
+    if found:
+        where = np.asarray([t.start[i] for i, _ in found], dtype=np.int64)
+        issue_each(t.issues, where, "closing-tag-content", lambda j: found[j][1])
 
 
 def resolve_closes(c: ChunkBytes, t: ChunkTokens) -> None:
