@@ -209,13 +209,25 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
     return tokens
 
 
+#: ``end - start`` of the longest closing tag of a known name: '</' and the name
+_LONGEST_CLOSE = max(len(name) for name in ELEMENTS) + 2
+
+
 def _junk_in_closing_tags(c: ChunkBytes, t: ChunkTokens, close: I64) -> None:
     """Say what stands after the name in a closing tag (``</step sumOfSquares="4.0">``):
-    XML allows only white space there, and the parser reads nothing of it."""
+    XML allows only white space there, and the parser reads nothing of it.
+
+    The format's names are letters only, so a closing tag is looked at when the byte before
+    its '>' is not a letter or the tag is longer than the longest name allows: a few
+    indexing operations over the closing tags, no pass over the document. Junk that ends in a
+    letter inside a short tag (``</step x>``) passes unseen.
+    """
     if not len(close):
         return
-    span = t.end[close] - t.name_start[close]
-    spaced = close[c.count_nonws(t.name_start[close], t.end[close]) != span]  # rare: a loop
+    a = c.a
+    last = a[t.end[close] - 1] | 0x20  # lower case
+    too_long = t.end[close] - t.start[close] > _LONGEST_CLOSE
+    spaced = close[(last < ord("a")) | (last > ord("z")) | too_long]
     buf = c.buf
     found: list[tuple[int, str]] = []
     for i in spaced.tolist():
