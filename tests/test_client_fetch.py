@@ -283,6 +283,22 @@ def test_a_password_in_the_reason_phrase_is_masked(
         assert_no_secret(text)
 
 
+def test_a_compression_bomb_is_refused_early(api: ApiServer, clock: FakeClock) -> None:
+    """40 MB of white space gzipped to about 40 kB (a thousandfold; reports compress 10- to
+    25-fold): refused once 16 MB are decompressed, not read to max_bytes."""
+    import gzip
+
+    body = gzip.compress(b"<reports>" + b" " * (40 << 20) + b"</reports>", 9)
+    assert len(body) < 100_000
+    api.script(Reply(200, body, headers={"Content-Encoding": "gzip"}))
+    with pytest.raises(FetchError, match="expands more than 200-fold when decompressed"):
+        fetch(api, clock)
+    assert len(api.targets) == 1  # not retried
+    # a report sent compressed, as a server may, is read as it is
+    api.script(Reply(200, gzip.compress(REPORT), headers={"Content-Encoding": "gzip"}))
+    assert fetch(api, clock) == REPORT
+
+
 @pytest.mark.parametrize("value", ["false", "no", 1, 0, None])
 def test_allow_http_takes_a_bool_only(api: ApiServer, clock: FakeClock, value: object) -> None:
     with pytest.raises(TypeError, match="allow_http must be True or False"):

@@ -203,6 +203,13 @@ class _SecretURL:
     __str__ = __repr__
 
 
+#: A compressed answer that decompresses to more than BOMB_RATIO times its size (XML reports
+#: compress 10- to 25-fold) is refused once it passes BOMB_FLOOR bytes: a compression bomb
+#: would otherwise fill memory up to max_bytes from a few megabytes sent.
+BOMB_RATIO = 200
+BOMB_FLOOR = 16 << 20
+
+
 def _read_body(response: httpx.Response, max_bytes: int, deadline: float) -> bytes | _Failure:
     """The body, read in chunks up to ``max_bytes`` and until the ``deadline`` (monotonic)."""
     chunks: list[bytes] = []
@@ -211,6 +218,13 @@ def _read_body(response: httpx.Response, max_bytes: int, deadline: float) -> byt
         size += len(chunk)
         if size > max_bytes:
             return _Failure(f"the answer is larger than {max_bytes:,} bytes (max_bytes)", False)
+        sent = response.num_bytes_downloaded  # before decompression
+        if size > BOMB_FLOOR and size > BOMB_RATIO * max(sent, 1):
+            return _Failure(
+                f"the answer expands more than {BOMB_RATIO:,}-fold when decompressed "
+                f"({sent:,} bytes sent, {size:,} so far): a compression bomb, not a report",
+                False,
+            )
         if time.monotonic() > deadline:
             return _Failure("the answer did not complete in time (deadline)", True, timeout=True)
         chunks.append(chunk)
