@@ -483,3 +483,17 @@ def test_content_in_a_closing_tag_is_said_not_dropped_silently() -> None:
     assert report.count[0, 0, 0].tolist() == [3.0, 1.0]  # the values are read as before
     with pytest.raises(ttstats.ReportParseError, match="content after the name in </step>"):
         ttstats.read_report(xml, strict=True)
+
+
+def test_a_number_too_small_for_float64_is_not_read_as_zero() -> None:
+    xml = (
+        '<reports><report><sample start="2009-08-01T00:00" duration="day"><recipe name="A">'
+        '<step name="E"><amount>5</amount><revenue>1e-400</revenue></step>'
+        '<step name="F"><amount>0e5</amount><revenue>0.0e-400</revenue></step>'
+        "</recipe></sample></report></reports>"
+    )
+    report = read_quietly(xml)
+    assert np.isnan(report.revenue[0, 0, 0, 0])  # 1e-400 is not 0: NaN, and said
+    assert report.revenue[0, 0, 0, 1] == 0.0 and report.count[0, 0, 0, 1] == 0.0  # zeros are
+    (warning,) = [w for w in report.warnings if w.kind == "bad-number"]
+    assert "'1e-400'" in warning.message

@@ -498,6 +498,8 @@ def _one_number(text: bytes) -> tuple[float, bool]:
         value = float(t)
     except ValueError:
         return float("nan"), False
+    if value == 0.0 and re.search(rb"[1-9]", re.split(rb"[eE]", t, maxsplit=1)[0]):
+        return float("nan"), False  # a number too small for float64 (1e-400): not a zero
     return (value, True) if np.isfinite(value) else (float("nan"), False)
 
 
