@@ -471,13 +471,14 @@ def test_content_in_a_closing_tag_is_said_not_dropped_silently() -> None:
     xml = (
         '<reports><report><sample start="2009-08-01T00:00" duration="day"><recipe name="A">'
         '<step name="E"><amount>3</amount></step sumOfSquares="4382.0"><step name="B">'
-        "<amount>1</amount></step ></recipe  junk 55></sample></report></reports>"
+        "<amount>1</amount></step ></recipe  junk 55></sample x></report></reports>"
     )
     report = read_quietly(xml)
     found = [w for w in report.warnings if w.kind == "closing-tag-content"]
     assert [w.message for w in found] == [
         "content after the name in </step> ignored: 'sumOfSquares=\"4382.0\"'",
         "content after the name in </recipe> ignored: 'junk 55'",
+        "content after the name in </sample> ignored: 'x'",
     ]
     assert found[0].column == xml.index("</step sumOfSquares") + 1
     assert report.count[0, 0, 0].tolist() == [3.0, 1.0]  # the values are read as before

@@ -42,6 +42,7 @@ from ._tokenize import (
     STEP,
     UNKNOWN,
     ChunkTokens,
+    junk_in_closing_tags,
     resolve_closes,
 )
 
@@ -404,6 +405,7 @@ def nest(c: ChunkBytes, t: ChunkTokens, state: Nesting, loc: Callable[[I64], I64
         t.issues.extend(issues)
         arr = np.asarray(ev, dtype=np.int64).reshape(-1, 4)
         tok, kind, code, pos = arr[:, 0], arr[:, 1], arr[:, 2], arr[:, 3]
+    junk_in_closing_tags(c, t)
     return _annotate(buf, t, state, loc, tok, kind, code, pos)
 
 

@@ -205,42 +205,29 @@ def tokenize(c: ChunkBytes, final: bool = True) -> ChunkTokens:
         issues=issues,
     )
     _attributes(c, tokens, quot, special)
-    _junk_in_closing_tags(c, tokens, np.flatnonzero(is_close))
     return tokens
 
 
-#: ``end - start`` of the longest closing tag of a known name: '</' and the name
-_LONGEST_CLOSE = max(len(name) for name in ELEMENTS) + 2
-
-
-def _junk_in_closing_tags(c: ChunkBytes, t: ChunkTokens, close: I64) -> None:
+def junk_in_closing_tags(c: ChunkBytes, t: ChunkTokens) -> None:
     """Say what stands after the name in a closing tag (``</step sumOfSquares="4.0">``):
     XML allows only white space there, and the parser reads nothing of it.
 
-    The format's names are letters only, so a closing tag is looked at when the byte before
-    its '>' is not a letter or the tag is longer than the longest name allows: a few
-    indexing operations over the closing tags, no pass over the document. Junk that ends in a
-    letter inside a short tag (``</step x>``) passes unseen.
+    Called once the closing tags carry their names' lengths (after nesting): a tag longer
+    than ``</`` and its name is looked at one by one (rare); the others cost one comparison.
     """
+    close = np.flatnonzero(t.kind == CLOSE)
     if not len(close):
         return
-    a = c.a
-    last = a[t.end[close] - 1] | 0x20  # lower case
-    too_long = t.end[close] - t.start[close] > _LONGEST_CLOSE
-    spaced = close[(last < ord("a")) | (last > ord("z")) | too_long]
+    longer = close[t.end[close] != t.name_start[close] + t.name_len[close]]
     buf = c.buf
     found: list[tuple[int, str]] = []
-    for i in spaced.tolist():
+    for i in longer.tolist():
         name, *rest = buf[t.name_start[i] : t.end[i]].split(None, 1) or [b""]
         if rest and rest[0].strip():
             text = rest[0].strip().decode("utf-8", "replace")
             shown = text if len(text) <= 40 else text[:37] + "..."
-            found.append(
-                (
-                    i,
-                    f"content after the name in </{name.decode('utf-8', 'replace')}> ignored: {shown!r}",
-                )
-            )
+            tag = name.decode("utf-8", "replace")
+            found.append((i, f"content after the name in </{tag}> ignored: {shown!r}"))
     if found:
         where = np.asarray([t.start[i] for i, _ in found], dtype=np.int64)
         issue_each(t.issues, where, "closing-tag-content", lambda j: found[j][1])
