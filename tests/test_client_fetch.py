@@ -590,6 +590,25 @@ def test_read_remote_masks_a_password_the_server_wrote_into_the_report(
     assert_no_secret(chain_text(info.value))
 
 
+def test_read_remote_masks_a_message_only_the_parser_recognises(
+    api: ApiServer, clock: FakeClock
+) -> None:
+    """A <message> in UTF-16: the client's byte-level look misses it, the parser raises it."""
+    escaped = PASSWORD.replace("&", "&amp;").replace('"', "&quot;").replace("'", "&apos;")
+    text = f'<?xml version="1.0" encoding="UTF-16"?><message code="401">bad {escaped}</message>'
+    api.script(Reply(200, text.encode("utf-16")))
+    with pytest.raises(TTApiError) as info:
+        ttstats.read_remote(
+            request(),
+            base_url=api.base_url,
+            allow_http=True,
+            limiter=RateLimiter(clock=clock, sleep=clock.sleep),
+        )
+    assert info.value.code == 401 and info.value.message == "bad ***"
+    assert_no_secret(chain_text(info.value))
+    assert_no_secret(repr(info.value.args))
+
+
 def test_read_remote_raises_the_api_error(api: ApiServer, clock: FakeClock) -> None:
     api.script(Reply(401, MESSAGE_401))
     with pytest.raises(TTApiError) as info:

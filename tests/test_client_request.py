@@ -258,6 +258,31 @@ def test_redact_matches_the_secret_however_its_white_space_was_reshaped() -> Non
     assert redact("Zq7 Wv8 Xy", secret) == "Zq7 Wv8 Xy"
 
 
+@pytest.mark.parametrize(
+    ("text", "secret", "partial"),
+    [
+        ("report 2009-08-01 to 2024-01-01 campaign 12024", "\u65e5\u672c\u8a9e2024", False),
+        ("campaign 1, step 1, code 401", "\u043f\u0430\u0440\u043e\u043b\u044c1", False),
+        ("Invalid date ete", "\u00e9t\u00e9", False),
+        ("Invalid email or password supplied; the passwords differ", "password1", True),
+        ("no <report> element found: not a Performance Report", "report123", False),
+    ],
+)
+def test_redact_leaves_ordinary_text_alone(text: str, secret: str, partial: bool) -> None:
+    """No fragment of a password (its ASCII letters, a common word it starts with) masks
+    ordinary text: a message must stay readable."""
+    assert redact(text, secret, partial=partial) == text
+
+
+def test_redact_partial_masks_a_start_where_a_cut_leaves_it() -> None:
+    secret = "Sup3rS3cretPass"
+    assert redact("value 'password=Sup3rS3cr' ignored", secret, partial=True) == (
+        "value 'password=***' ignored"
+    )
+    assert redact("Bad password: Sup3rS3cretP", secret, partial=True) == "Bad password: ***"
+    assert redact("Bad password: Sup3rS3cretP", secret) == "Bad password: Sup3rS3cretP"
+
+
 def test_from_env_reads_the_three_variables() -> None:
     env = {"TT_CLIENT": "acme", "TT_EMAIL": "ann@example.com", "TT_PASSWORD": PASSWORD}
     req = ReportRequest.from_env(4711, "2009-08-03", "2009-08-31", environ=env, segment="S")

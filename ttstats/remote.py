@@ -13,7 +13,7 @@ import time
 import warnings
 from collections.abc import Callable
 
-from ._errors import ReportParseError
+from ._errors import ReportParseError, TTApiError
 from .client import (
     DEFAULT_BACKOFF,
     DEFAULT_RETRIES,
@@ -82,7 +82,7 @@ def _read_masked(
     (emitted and in :attr:`Report.warnings`) and the error. A server that echoes the
     password into the document (a stray text, an attribute) would otherwise pass it on to
     whoever logs the warnings."""
-    failure: ReportParseError | None = None
+    failure: ReportParseError | TTApiError | None = None
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
         try:
@@ -93,6 +93,8 @@ def _read_masked(
             failure = ReportParseError(
                 request.redact(err.reason, partial=True), err.line, err.column
             )
+        except TTApiError as err:  # a <message> the client's quick look did not see (UTF-16)
+            failure = TTApiError(request.redact(err.message, partial=True), err.code)
     if failure is not None:
         raise failure
     for found in seen:

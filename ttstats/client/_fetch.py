@@ -23,7 +23,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from .._errors import FetchError, FetchTimeoutError, TTApiError, TTStatsError
 from ._limit import RateLimiter
-from ._message import find_message
+from ._message import MAX_MESSAGE, find_message
 from ._request import ReportRequest
 
 if TYPE_CHECKING:
@@ -272,8 +272,11 @@ def _attempt(
     message = find_message(body, redact)
     if message is not None:
         code = message.code if message.code is not None else (status if status >= 400 else None)
+        # a message never closed (cut off, or beyond the part looked at) may end inside the
+        # password: mask a trailing start of it too
+        cut = b"</message" not in body[:MAX_MESSAGE]
         return _Failure(
-            redact(message.text),
+            request.redact(message.text, partial=cut),
             status >= 500,
             api=True,
             api_code=code,

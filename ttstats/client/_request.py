@@ -107,11 +107,11 @@ def secret_forms(secret: str) -> tuple[str, ...]:
     variants = {secret, *(unicodedata.normalize(f, secret) for f in ("NFC", "NFD", "NFKC", "NFKD"))}
     for codec in ("latin-1", "cp1252"):
         variants.add(secret.encode("utf-8").decode(codec, errors="replace"))
-    # ... and with what is not ASCII dropped or replaced (a header's reason phrase, say)
-    variants |= {
-        secret.encode("ascii", errors="ignore").decode(),
-        secret.encode("ascii", errors="replace").decode(),
-    }
+    # ... and with what is not ASCII dropped or replaced (a header's reason phrase, say), when
+    # that keeps most of it: "日本語2024" stripped to "2024" would mask every year
+    ascii_only = secret.encode("ascii", errors="ignore").decode()
+    if len(ascii_only) >= max(8, 0.75 * len(secret)):
+        variants |= {ascii_only, secret.encode("ascii", errors="replace").decode()}
     forms: set[str] = set()
     for v in variants:
         forms |= {
@@ -121,7 +121,7 @@ def secret_forms(secret: str) -> tuple[str, ...]:
             quote(v),
             quote_plus(v),
             quote_plus(v, safe=_SAFE),
-            quote(v, safe="", encoding="latin-1", errors="ignore"),
+            _latin1_quoted(v),
             repr(v)[1:-1],
             ascii(v)[1:-1],
             repr(v.encode("utf-8"))[2:-1],
@@ -130,6 +130,15 @@ def secret_forms(secret: str) -> tuple[str, ...]:
             _xml_escape(v),
         }
     return tuple(sorted((f for f in forms if f), key=len, reverse=True))
+
+
+def _latin1_quoted(text: str) -> str:
+    """``text`` percent-encoded as Latin-1, or ``""`` when Latin-1 cannot hold all of it
+    (dropping what it cannot would leave a fragment that matches ordinary text)."""
+    try:
+        return quote(text, safe="", encoding="latin-1", errors="strict")
+    except UnicodeEncodeError:
+        return ""
 
 
 def _xml_escape(text: str) -> str:
@@ -142,7 +151,10 @@ def _xml_escape(text: str) -> str:
 def redact(text: str, secret: str, *, partial: bool = False) -> str:
     """``text`` with every form of ``secret`` (see :func:`secret_forms`) replaced by ``***``.
 
-    Percent-encodings are matched in either case (``%2B`` and ``%2b``).
+    Percent-encodings are matched in either case (``%2B`` and ``%2b``). With ``partial``, for
+    a text that may have been cut (a message never closed, values quoted up to a length):
+    also the start of a form that a quote, an ellipsis or the text's end follows, and a
+    trailing start of the secret.
 
     Examples
     --------
@@ -152,10 +164,16 @@ def redact(text: str, secret: str, *, partial: bool = False) -> str:
     if not secret:
         return text
     forms = secret_forms(secret)
-    if partial:  # a text that quotes values cut short: the start of a form, wherever it stands
-        starts = {f[:k] for f in forms for k in range(min(8, len(f)), len(f))}
-        forms = tuple(sorted(set(forms) | starts, key=len, reverse=True))
     pattern = "|".join(_loose(f) for f in forms)
+    if partial:
+        # a text that quotes values cut short: the start of a form (six characters or more)
+        # where a quote, an ellipsis or the end follows, as a cut leaves it
+        starts = sorted(
+            {f[:k] for f in forms for k in range(min(6, len(f)), len(f))}, key=len, reverse=True
+        )
+        cut = "|".join(_loose(f) for f in starts)
+        if cut:
+            pattern += f"|(?:{cut})(?=['\"]|\\.\\.\\.|\\s*$)"
     out = re.sub(pattern, MASK, text, flags=re.IGNORECASE) if pattern else text
     # a text in another Unicode form than the secret's (partly decomposed, say): its NFC form
     composed = unicodedata.normalize("NFC", out)
@@ -163,7 +181,7 @@ def redact(text: str, secret: str, *, partial: bool = False) -> str:
         masked = re.sub(pattern, MASK, composed, flags=re.IGNORECASE)
         if masked != composed:
             out = masked
-    return _cut_tail(out, secret)
+    return _cut_tail(out, secret) if partial else out
 
 
 def _cut_tail(text: str, secret: str) -> str:
