@@ -347,6 +347,9 @@ def test_closed_standard_streams(
     monkeypatch.setattr(sys, "stderr", None)
     assert main(["check", str(example_report_path()), *order]) == 0
     assert capsys.readouterr().out.startswith("yes: ")
+    # an error with standard error closed is not printed on standard output instead
+    assert main(["check", "no-such-file.xml", *order]) == 2
+    assert capsys.readouterr().out == ""
     monkeypatch.undo()
     monkeypatch.setattr(sys, "stdout", None)
     assert main(["readout"]) == 2
@@ -391,6 +394,13 @@ def test_an_ascii_standard_output_gets_utf8_not_a_crash(tmp_path: Path) -> None:
     path = tmp_path / "accent.xml"
     path.write_text(xml)
     env = {**os.environ, "PYTHONIOENCODING": "ascii"}
+    done = subprocess.run(
+        [sys.executable, "-m", "ttstats.cli", "check", str(path), "--control", "A", "--metric",
+         "Buy"],
+        capture_output=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr  # the answer, with the name escaped
+    assert done.stdout.decode("ascii").startswith("yes: 'Caf\\xe9' beats 'A'")
     for fmt in ("text", "json"):
         done = subprocess.run(
             [sys.executable, "-m", "ttstats.cli", "readout", str(path), "--format", fmt],

@@ -28,6 +28,7 @@ from ._io import (
     example_report_path,
     load,
     one_line,
+    say,
     write_output,
 )
 from ._options import build_parser
@@ -59,44 +60,44 @@ def main(argv: Sequence[str] | None = None) -> int:
     except TTApiError as err:
         code = f" (code {err.code})" if err.code is not None else ""
         text = one_line(err.message) if err.message else "no message"
-        print(f"ttstats: the file is an API error response{code}: {text}", file=sys.stderr)
+        say(f"ttstats: the file is an API error response{code}: {text}", error=True)
         return EXIT_BAD_INPUT
     except ReportMismatchError as err:
         first = getattr(args, "file", None) or "the bundled example"
-        print(f"ttstats: {first} and {args.without_extremes}: {one_line(err)}", file=sys.stderr)
+        say(f"ttstats: {first} and {args.without_extremes}: {one_line(err)}", error=True)
         return EXIT_BAD_INPUT
     except (ReportParseError, TTStatsError) as err:
         where = getattr(args, "file", None) or "the bundled example"
-        print(f"ttstats: {where}: {one_line(err)}", file=sys.stderr)
+        say(f"ttstats: {where}: {one_line(err)}", error=True)
         return EXIT_BAD_INPUT
     except UsageError as err:
-        print(f"ttstats: {one_line(err)}", file=sys.stderr)
+        say(f"ttstats: {one_line(err)}", error=True)
         return EXIT_BAD_INPUT
     except ValueError as err:  # an option the analysis refuses (e.g. metric = entry)
-        print(f"ttstats: {one_line(err)}", file=sys.stderr)
+        say(f"ttstats: {one_line(err)}", error=True)
         return EXIT_BAD_INPUT
     except FileNotFoundError as err:
-        print(f"ttstats: no such file: {err.filename}", file=sys.stderr)
+        say(f"ttstats: no such file: {err.filename}", error=True)
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # the reader left (``ttstats inspect big.xml | head``)
         _quiet_stdout()
         return EXIT_BROKEN_PIPE
     except OSError as err:
         if err.filename is None:
-            print(f"ttstats: {err.strerror or err}", file=sys.stderr)
+            say(f"ttstats: {err.strerror or err}", error=True)
         else:
-            print(f"ttstats: cannot read {err.filename}: {err.strerror or err}", file=sys.stderr)
+            say(f"ttstats: cannot read {err.filename}: {err.strerror or err}", error=True)
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
-        print("ttstats: interrupted", file=sys.stderr)
+        say("ttstats: interrupted", error=True)
         return 130
     except Exception as err:  # a bug: one line and its own status, never check's "no" (1)
         if os.environ.get("TTSTATS_DEBUG"):
             raise
-        print(
+        say(
             f"ttstats: internal error, please report it (TTSTATS_DEBUG=1 shows the traceback): "
             f"{type(err).__name__}: {one_line(err)}",
-            file=sys.stderr,
+            error=True,
         )
         return EXIT_INTERNAL
     return status

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import sys
 import warnings
 from collections.abc import Sequence
 
@@ -16,7 +15,7 @@ from ..client import ReportRequest, fetch_report
 from ..parse import Report, read_report
 from ..render.json import readout_to_json_string
 from ..render.text import readout_to_markdown, readout_to_text
-from ._io import EXIT_NO, EXIT_OK, UsageError, example_report_path, load, write_output
+from ._io import EXIT_NO, EXIT_OK, UsageError, example_report_path, load, say, write_output
 
 #: The output formats of ``ttstats readout``.
 FORMATS = ("text", "markdown", "html", "json")
@@ -91,7 +90,7 @@ def describe(report: Report, label: str) -> str:
 
 def _cmd_inspect(args: argparse.Namespace) -> int:
     report, label = load(args.file, strict=args.strict)
-    print(describe(report, label))
+    say(describe(report, label))
     return EXIT_OK
 
 
@@ -159,7 +158,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
         allow_mismatch=args.allow_mismatch,
         type=args.type,
     )
-    print(decision.reason)
+    say(decision.reason)
     return EXIT_OK if decision.passed else EXIT_NO
 
 
@@ -206,8 +205,8 @@ def _cmd_fetch(args: argparse.Namespace) -> int:
     write_output(data, args.output)
     if args.output != "-":
         r, s, *_ = report.shape
-        print(
+        say(
             f"ttstats: wrote {args.output}: {len(data):,} bytes, {r} report(s), {s} sample(s)",
-            file=sys.stderr,
+            error=True,
         )
     return EXIT_OK

@@ -77,6 +77,23 @@ class Progress:
             sys.stderr.flush()
 
 
+def say(text: str, *, error: bool = False) -> None:
+    """Print one line to standard output (``error``: standard error), whatever happens to
+    them: nothing when the stream is closed (``>&-``, ``2>&-``: sys.stdout or sys.stderr is
+    None, and print() would fall back to the other stream), and the characters the stream's
+    encoding cannot hold escaped (an ASCII terminal and a name with an accent)."""
+    stream = sys.stderr if error else sys.stdout
+    if stream is None:
+        return
+    line = text + "\n"
+    try:
+        stream.write(line)
+    except UnicodeEncodeError:
+        encoding = getattr(stream, "encoding", None) or "ascii"
+        stream.write(line.encode(encoding, "backslashreplace").decode(encoding))
+    stream.flush()
+
+
 def _is_terminal(stream: object) -> bool:
     """``stream`` is an open terminal (standard error may be closed: ``2>&-`` makes it None)."""
     try:
