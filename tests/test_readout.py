@@ -733,6 +733,9 @@ def test_the_summary_holds_the_aggregate_of_every_type() -> None:
         ("visit", "wins"),
         ("visitor", "loses"),
     ]
+    # 1,000 entries each against an intended 3:1 split: a mismatch, named with its type
+    skewed = _summary_of(build_readout(kinds, control="A", split=[3, 1]))
+    assert "Sample ratio: MISMATCH in All visitors (visit), All visitors (visitor)." in skewed
     jsonschema.Draft202012Validator(strict(readout_schema())).validate(doc)
 
 

@@ -279,7 +279,10 @@ def _summary(ro: Readout) -> list[Block]:
         items += [f"{v.recipe} ({where}): {_both(ro, v)}.{caution}" for v in section.verdicts]
         if not section.verdicts:
             items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
-    flagged = [s.label for s in ro.sections if s.sample_ratio.flagged]
+    def named(section: Section) -> str:  # the type too, when the file holds several
+        return section.label + (f" ({section.report.type})" if len(types) > 1 else "")
+
+    flagged = [named(s) for s in ro.sections if s.sample_ratio.flagged]
     checked = [s for s in ro.sections if s.sample_ratio.p_value == s.sample_ratio.p_value]
     if flagged:
         items.append("Sample ratio: MISMATCH in " + ", ".join(flagged) + ".")
@@ -292,7 +295,8 @@ def _summary(ro: Readout) -> list[Block]:
         state = "consistent" if ro.campaign.consistent else "GAPS (see Checks)"
         items.append(f"Campaign consistency: {state}.")
     flips = [
-        f"{row.recipe} ({_label(row.segment).lower() if row.segment is None else row.segment}, "
+        f"{row.recipe} ({_label(row.segment).lower() if row.segment is None else row.segment}"
+        f"{f', type {section.report.type}' if len(types) > 1 else ''}, "
         f"{row.step}, {row.measure}: {row.verdict_with} -> {row.verdict_without})"
         for section in ro.sections
         for row in section.sensitivity
