@@ -249,8 +249,9 @@ def test_a_message_echoing_the_password_never_shows_it(
         ("p\u00e4ssw\u00f6rd1", "bad p\u00c3\u00a4ssw\u00c3\u00b6rd1"),  # UTF-8 read as Latin-1
         ("p\u00e4ssw\u00f6rd1", "bad p%E4ssw%F6rd1"),  # percent-encoded as Latin-1
         ("p\u00e4ssw\u00f6rd1", "bad pa\u0308ssw\u00f6rd1"),  # decomposed (NFD)
+        ("Hunter2SecretX", "Invalid Hunter2Sec<![CDATA[retX]]> x</message>"),  # CDATA inside
     ],
-    ids=["tag-in-word", "cut-off", "mojibake", "latin1-percent", "nfd"],
+    ids=["tag-in-word", "cut-off", "mojibake", "latin1-percent", "nfd", "cdata"],
 )
 def test_a_reshaped_or_partial_echo_is_masked(
     api: ApiServer, clock: FakeClock, secret: str, body: str
@@ -261,7 +262,7 @@ def test_a_reshaped_or_partial_echo_is_masked(
         fetch(api, clock, req)
     assert "***" in info.value.message
     text = chain_text(info.value)
-    for piece in ("ter2", "S3cretP", "ssw", "rd1"):
+    for piece in ("ter2", "S3cretP", "ssw", "rd1", "Hunter2Sec"):
         assert piece not in text or piece not in secret, (piece, text)
 
 

@@ -19,6 +19,8 @@ _CODE_ATTR = re.compile(rb"""\bcode\s*=\s*["']\s*(\d{1,9})\s*["']""")
 _CODE_CHILD = re.compile(rb"<code(?:\s[^<>]*)?>\s*(\d{1,9})\s*</code\s*>")
 # [^<>]: a scan stops at the next '<', so hostile input costs linear time
 _TAG = re.compile(r"<[^<>]*>")
+#: a CDATA section: its text counts as text (escaped, so that tag removal leaves it alone)
+_CDATA = re.compile(r"<!\[CDATA\[(.*?)\]\]>", re.S)
 #: the longest error response looked at
 MAX_MESSAGE = 64 << 10
 
@@ -65,7 +67,7 @@ def find_message(body: bytes, redact: Callable[[str], str] | None = None) -> Mes
         code_match = _CODE_CHILD.search(inner)
     mask = redact if redact is not None else _unchanged
     raw = mask(inner.decode("utf-8", "replace"))
-    content = _without_code(raw)
+    content = _CDATA.sub(lambda m: html.escape(m.group(1), quote=False), _without_code(raw))
     # tags apart (a space), or joined (nothing): "Hun<b>ter2</b>" shows "Hunter2" only joined
     joined = " ".join(html.unescape(_TAG.sub("", content)).split())
     if mask(joined) != joined:

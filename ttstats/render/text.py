@@ -279,6 +279,7 @@ def _summary(ro: Readout) -> list[Block]:
         items += [f"{v.recipe} ({where}): {_both(ro, v)}.{caution}" for v in section.verdicts]
         if not section.verdicts:
             items.append(f"{_capital(where)}: no recipe besides the control, nothing to compare.")
+
     def named(section: Section) -> str:  # the type too, when the file holds several
         return section.label + (f" ({section.report.type})" if len(types) > 1 else "")
 
