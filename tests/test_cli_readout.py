@@ -197,6 +197,8 @@ def test_without_extremes_adds_the_sensitivity(
         (["readout", "--min-lift", "-5%"], ["--min-lift", "must be >= 0, got -5%"]),
         (["readout", "--alpha", "-0.05"], ["--alpha", "strictly between 0 and 1"]),
         (["readout", "--split", "-50,25,25"], ["--split", "shares must be positive numbers"]),
+        (["readout", "--spl", "-50,25,25"], ["--split", "shares must be positive numbers"]),
+        (["readout", "--min-l", "-5%"], ["--min-lift", "must be >= 0, got -5%"]),
         (["readout", "--mixing-variance", "-1e-5"], ["--mixing-variance"]),
         (["readout", "--min-lift", "5"], ["--min-lift", "5 would be a lift of +500%: write 5%"]),
         (["readout", "--min-lift", "1e308%"], ["--min-lift", "at most 100000%"]),

@@ -206,11 +206,21 @@ def _join_signed_values(argv: Sequence[str]) -> list[str]:
     (and refused with its reason) rather than read as an unknown option."""
     out: list[str] = []
     for token in argv:
-        if out and out[-1] in _SIGNED_VALUES and _SIGNED.fullmatch(token):
+        if out and _takes_signed(out[-1]) and _SIGNED.fullmatch(token):
             out[-1] = f"{out[-1]}={token}"
         else:
             out.append(token)
     return out
+
+
+def _takes_signed(option: str) -> bool:
+    """``option`` is one of :data:`_SIGNED_VALUES`, or a prefix of one (argparse takes
+    ``--min`` for ``--min-lift``)."""
+    return (
+        option.startswith("--")
+        and len(option) > 2
+        and any(name.startswith(option) for name in _SIGNED_VALUES)
+    )
 
 
 class _Parser(argparse.ArgumentParser):
