@@ -14,6 +14,7 @@ import numpy as np
 
 from .._errors import UnknownLabelError
 from ..parse import Report, SampleAxis
+from ..stats._validate import level
 from ._comparison import BoolArray, FloatArray
 
 #: Relative tolerance of a whole number: a count within it of an integer is that integer.
@@ -57,13 +58,9 @@ def real(value: object) -> float:
 
 
 def alpha_level(value: object) -> float:
-    """``alpha`` as a float strictly inside (0, 1); ``ValueError`` otherwise."""
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise ValueError(f"alpha must be a real number in (0, 1), got {value!r}")
-    out = float(value)
-    if not 0.0 < out < 1.0:
-        raise ValueError(f"alpha must lie strictly between 0 and 1, got {value!r}")
-    return out
+    """``alpha`` as a float strictly inside (0, 1); ``ValueError`` otherwise (the stats
+    layer's own check)."""
+    return level(value, "alpha")
 
 
 def position(names: tuple[str, ...], name: object, argument: str, what: str) -> int:

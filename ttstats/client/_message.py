@@ -70,8 +70,9 @@ def find_message(body: bytes, redact: Callable[[str], str] | None = None) -> Mes
     content = _CDATA.sub(lambda m: html.escape(m.group(1), quote=False), _without_code(raw))
     # tags apart (a space), or joined (nothing): "Hun<b>ter2</b>" shows "Hunter2" only joined
     joined = " ".join(html.unescape(_TAG.sub("", content)).split())
-    if mask(joined) != joined:
-        text = mask(joined)
+    masked = mask(joined)
+    if masked != joined:
+        text = masked
     else:
         stripped = mask(_TAG.sub(" ", content))
         text = mask(" ".join(mask(html.unescape(stripped)).split()))

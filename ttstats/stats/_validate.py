@@ -123,7 +123,7 @@ def _float_array(value: npt.ArrayLike, name: str) -> FloatArray:
         shown = "text" if texts or kind in "SU" else f"dtype {raw.dtype}"
         raise ValueError(f"{name}: expected real numbers, got {shown}")
     try:
-        arr = np.asarray(value, dtype=np.float64)
+        arr = np.asarray(raw, dtype=np.float64)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{name}: expected real numbers ({exc})") from None
     return arr

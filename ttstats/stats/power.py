@@ -356,12 +356,14 @@ def samples_to_detect(
     # bracket the root by doubling (a million years of hourly samples is 2**33); a cell still
     # short at 2**997 (1.3e300) is beyond counting
     high = np.ones(qs.size)
+    open_ = np.flatnonzero(reach)  # only the cells still short are evaluated again
     for _ in range(998):
-        short = reach & (gap(high, every) < 0)
-        if not short.any():
+        open_ = open_[gap(high[open_], open_) < 0]
+        if not open_.size:
             break
-        high = np.where(short, 2.0 * high, high)
-    beyond = reach & (gap(high, every) < 0)
+        high[open_] *= 2.0
+    beyond = np.zeros(qs.size, dtype=bool)
+    beyond[open_[gap(high[open_], open_) < 0]] = True
     reach &= ~beyond
     low = np.zeros(qs.size)
     need = reach & (now < 0)
